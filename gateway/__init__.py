@@ -1,0 +1,1 @@
+"""Society Exchange Gateway: CWR validation, translation, acknowledgement and routing."""

@@ -1,0 +1,1 @@
+"""Codecs: bytes to the canonical model and back, streaming."""

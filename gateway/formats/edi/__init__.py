@@ -1,0 +1,1 @@
+"""The fixed-width EDI engine CISAC formats share (CWR, CRD): layouts, lines, envelope."""
