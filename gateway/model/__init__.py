@@ -3,6 +3,7 @@
 from gateway.model.ack import Acknowledgement, Message
 from gateway.model.agreement import Agreement, AgreementParty, AgreementTerritory, PartyNonRomanName
 from gateway.model.base import SHARE_WHOLE, Record, Share, values
+from gateway.model.issue import Issue
 from gateway.model.envelope import FileHeader, FileTrailer, GroupHeader, GroupTrailer
 from gateway.model.parties import (
     Publisher,

@@ -1,0 +1,71 @@
+"""Records of one transaction to the canonical model, driven by the record-type table.
+
+Each detail record attaches to the most recent record of one of its parent types (an SPT to
+the SPU above it, a PWR to the last SWR or OWR ...) and fills the attribute the table names.
+No record type has its own code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from gateway.model import MODEL_CLASSES, Record, TransactionRecord
+
+if TYPE_CHECKING:
+    from gateway.formats.cwr.layouts import RecordType
+
+
+@dataclass(slots=True)
+class _Node:
+    record_type: str
+    values: dict[str, Any]
+    children: dict[str, list[_Node]] = field(default_factory=dict)
+
+
+class TransactionBuilder:
+    """Collects the records of one transaction and builds its model."""
+
+    def __init__(self, record_types: dict[str, RecordType], header: str, values: dict[str, Any]) -> None:
+        self._types = record_types
+        self._root = _Node(header, values)
+        self._last: dict[str, tuple[int, _Node]] = {header: (0, self._root)}
+        self._count = 1
+
+    @property
+    def header_type(self) -> str:
+        """The record type that opened the transaction."""
+        return self._root.record_type
+
+    def accepts(self, record_type: str) -> bool:
+        """Whether a record of this type has a parent in the transaction so far."""
+        rt = self._types.get(record_type)
+        return rt is not None and any(p in self._last for p in rt.parents)
+
+    def add(self, record_type: str, values: dict[str, Any]) -> str | None:
+        """Attach a record; returns a reason when it cannot be placed (it is then left out)."""
+        rt = self._types[record_type]
+        candidates = [self._last[p] for p in rt.parents if p in self._last]
+        if not candidates:
+            return f"{record_type} needs a preceding {' or '.join(rt.parents)} in the transaction"
+        _, parent = max(candidates, key=lambda c: c[0])
+        siblings = parent.children.setdefault(rt.attribute, [])
+        if not rt.many and siblings:
+            return f"only one {record_type} may follow {parent.record_type}; this one is left out"
+        node = _Node(record_type, values)
+        siblings.append(node)
+        self._count += 1
+        self._last[record_type] = (self._count, node)
+        return None
+
+    def build(self) -> TransactionRecord:
+        """The transaction's model: frozen records all the way down."""
+        return cast("TransactionRecord", self._build(self._root))
+
+    def _build(self, node: _Node) -> Record:
+        cls = MODEL_CLASSES[self._types[node.record_type].model]
+        kwargs = dict(node.values)
+        for attribute, children in node.children.items():
+            built = [self._build(child) for child in children]
+            kwargs[attribute] = tuple(built) if self._types[children[0].record_type].many else built[0]
+        return cls(record_type=node.record_type, **kwargs)
