@@ -3,9 +3,11 @@
 from gateway.model.ack import Acknowledgement, Message
 from gateway.model.agreement import Agreement, AgreementParty, AgreementTerritory, PartyNonRomanName
 from gateway.model.base import SHARE_WHOLE, Record, Share, values
-from gateway.model.issue import Issue
 from gateway.model.envelope import FileHeader, FileTrailer, GroupHeader, GroupTrailer
+from gateway.model.issue import Issue
 from gateway.model.parties import (
+    IswcWriter,
+    ManuscriptShare,
     Publisher,
     PublisherForWriter,
     PublisherNonRomanName,
@@ -18,10 +20,12 @@ from gateway.model.transaction import CwrFile, Group, Transaction, TransactionRe
 from gateway.model.work import (
     AdditionalInfo,
     AlternateTitle,
+    AudioVisualProduction,
     CrossReference,
     Instrumentation,
     InstrumentDetail,
     NonRomanPerformer,
+    NonRomanRecording,
     NonRomanTitle,
     Origin,
     Performer,
@@ -63,6 +67,10 @@ MODEL_CLASSES: dict[str, type[Record]] = {
         Recording,
         SourceWork,
         Work,
+        IswcWriter,
+        ManuscriptShare,
+        AudioVisualProduction,
+        NonRomanRecording,
     )
 }
 
@@ -75,6 +83,7 @@ __all__ = [
     "AgreementParty",
     "AgreementTerritory",
     "AlternateTitle",
+    "AudioVisualProduction",
     "CrossReference",
     "CwrFile",
     "FileHeader",
@@ -84,8 +93,11 @@ __all__ = [
     "GroupTrailer",
     "InstrumentDetail",
     "Instrumentation",
+    "IswcWriter",
+    "ManuscriptShare",
     "Message",
     "NonRomanPerformer",
+    "NonRomanRecording",
     "NonRomanTitle",
     "Origin",
     "PartyNonRomanName",

@@ -7,6 +7,7 @@ from datetime import date, time
 
 from gateway.model.agreement import Agreement
 from gateway.model.base import Record
+from gateway.model.parties import IswcWriter
 from gateway.model.work import CrossReference, Work
 
 
@@ -24,11 +25,18 @@ class Acknowledgement(Record):
     recipient_creation_number: str = ""
     processing_date: date | None = None
     transaction_status: str = ""
+    recipient_temporary_creation_number: str = ""
+    original_file_name: str = ""
+    language_code: str = ""
+    iswc: str = ""
+    iswc_preferred_indicator: str = ""
     messages: tuple[Message, ...] = ()
     agreement: Agreement | None = None
     work: Work | None = None
     conflict: Work | None = None
     cross_references: tuple[CrossReference, ...] = ()
+    iswc_confirmation: Acknowledgement | None = None
+    iswc_writers: tuple[IswcWriter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,9 @@ class FileHeader(Record):
     revision: int | None = None
     software_package: str = ""
     software_package_version: str = ""
+    sender_code: str = ""
+    sender_ipi_name_number: str = ""
+    file_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,6 +44,7 @@ class PublisherNonRomanName(Record):
     interested_party_number: str = ""
     name: str = ""
     language_code: str = ""
+    script_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +59,15 @@ class PublisherTerritory(Record):
     tis_code: str = ""
     shares_change: str = ""
     sequence: int | None = None
+    pr_society: str = ""
+    mr_society: str = ""
+    sr_society: str = ""
+    special_agreement_indicator: str = ""
+    first_recording_refusal: str = ""
+    submitter_agreement_number: str = ""
+    society_assigned_agreement_number: str = ""
+    agreement_type: str = ""
+    recipient_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +96,7 @@ class Writer(Record):
     non_roman_names: tuple[WriterNonRomanName, ...] = ()
     territories: tuple[WriterTerritory, ...] = ()
     publishers: tuple[PublisherForWriter, ...] = ()
+    manuscript_share: ManuscriptShare | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +108,7 @@ class WriterNonRomanName(Record):
     first_name: str = ""
     language_code: str = ""
     writer_position: str = ""
+    script_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +123,10 @@ class WriterTerritory(Record):
     tis_code: str = ""
     shares_change: str = ""
     sequence: int | None = None
+    pr_society: str = ""
+    mr_society: str = ""
+    sr_society: str = ""
+    recipient_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,3 +139,26 @@ class PublisherForWriter(Record):
     society_assigned_agreement_number: str = ""
     writer_ip_number: str = ""
     publisher_sequence: int | None = None
+    recipient_code: str = ""
+    agreement_type: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManuscriptShare(Record):
+    """MAN (writer manuscript share, 3.1): the writer's part of the work as the writers agreed."""
+
+    writer_ip_number: str = ""
+    pr_manuscript_share: Share | None = None
+    mr_manuscript_share: Share | None = None
+    sr_manuscript_share: Share | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IswcWriter(Record):
+    """WRI (writer for ISR/ISA, 3.0): a writer named to identify the work an ISWC is for."""
+
+    submitter_work_number: str = ""
+    ipi_name_number: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    designation: str = ""

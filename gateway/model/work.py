@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from gateway.model.base import Record
-from gateway.model.parties import Publisher, Writer, WriterNonRomanName
+from gateway.model.parties import IswcWriter, Publisher, Writer, WriterNonRomanName
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +38,8 @@ class Work(Record):
     opus_number: str = ""
     catalogue_number: str = ""
     priority_flag: str = ""
+    retraction_reason: str = ""
+    iswc_preferred_indicator: str = ""
     publishers: tuple[Publisher, ...] = ()
     writers: tuple[Writer, ...] = ()
     alternate_titles: tuple[AlternateTitle, ...] = ()
@@ -53,6 +55,10 @@ class Work(Record):
     components: tuple[SourceWork, ...] = ()
     additional_info: tuple[AdditionalInfo, ...] = ()
     cross_references: tuple[CrossReference, ...] = ()
+    original_works: tuple[SourceWork, ...] = ()
+    non_roman_recordings: tuple[NonRomanRecording, ...] = ()
+    audio_visual_productions: tuple[AudioVisualProduction, ...] = ()
+    iswc_writers: tuple[IswcWriter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +77,7 @@ class NonRomanTitle(Record):
     title: str = ""
     title_type: str = ""
     language_code: str = ""
+    script_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +98,8 @@ class SourceWork(Record):
     writer_2_ipi_base_number: str = ""
     submitter_work_number: str = ""
     duration: time | None = None
+    opus_number: str = ""
+    catalogue_number: str = ""
     non_roman_titles: tuple[NonRomanTitle, ...] = ()
     non_roman_writers: tuple[WriterNonRomanName, ...] = ()
 
@@ -103,6 +112,9 @@ class Performer(Record):
     first_name: str = ""
     ipi_name_number: str = ""
     ipi_base_number: str = ""
+    isni: str = ""
+    performance_language: str = ""
+    performance_dialect: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +128,8 @@ class NonRomanPerformer(Record):
     language_code: str = ""
     performance_language: str = ""
     performance_dialect: str = ""
+    isni: str = ""
+    script_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +152,27 @@ class Recording(Record):
     record_label: str = ""
     isrc_validity: str = ""
     submitter_recording_identifier: str = ""
+    display_artist_ipi_name_number: str = ""
+    display_artist_isni: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NonRomanRecording(Record):
+    """NRC (non-roman alphabet recording detail, 3.x)."""
+
+    first_release_date: date | None = None
+    first_release_duration: time | None = None
+    isrc: str = ""
+    recording_title: str = ""
+    version_title: str = ""
+    display_artist: str = ""
+    display_artist_ipi_name_number: str = ""
+    display_artist_isni: str = ""
+    record_label: str = ""
+    isrc_validity: str = ""
+    submitter_recording_identifier: str = ""
+    language_code: str = ""
+    script_code: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +199,29 @@ class Origin(Record):
     isan_check_digit_2: str = ""
     eidr: str = ""
     eidr_check_digit: str = ""
+    version_name: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioVisualProduction(Record):
+    """FTV (audio-visual production the work is licensed into, 3.x)."""
+
+    intended_purpose: str = ""
+    production_title: str = ""
+    production_number: str = ""
+    episode_title: str = ""
+    episode_number: str = ""
+    year_of_production: int | None = None
+    avi_society_code: str = ""
+    audio_visual_number: str = ""
+    isan: str = ""
+    isan_episode: str = ""
+    isan_check_digit_1: str = ""
+    isan_version: str = ""
+    isan_check_digit_2: str = ""
+    eidr: str = ""
+    eidr_check_digit: str = ""
+    version_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
