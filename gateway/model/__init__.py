@@ -93,6 +93,7 @@ __all__ = [
     "GroupTrailer",
     "InstrumentDetail",
     "Instrumentation",
+    "Issue",
     "IswcWriter",
     "ManuscriptShare",
     "Message",

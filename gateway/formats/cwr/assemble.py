@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class _Node:
     record_type: str
     values: dict[str, Any]
+    index: int  # position of the record in the transaction as read
     children: dict[str, list[_Node]] = field(default_factory=dict)
 
 
@@ -28,7 +29,9 @@ class TransactionBuilder:
 
     def __init__(self, record_types: dict[str, RecordType], header: str, values: dict[str, Any]) -> None:
         self._types = record_types
-        self._root = _Node(header, values)
+        self._root = _Node(header, values, 0)
+        # id() of each built model record -> its position in the transaction as read.
+        self.positions: dict[int, int] = {}
         self._last: dict[str, tuple[int, _Node]] = {header: (0, self._root)}
         self._count = 1
 
@@ -42,7 +45,7 @@ class TransactionBuilder:
         rt = self._types.get(record_type)
         return rt is not None and any(p in self._last for p in rt.parents)
 
-    def add(self, record_type: str, values: dict[str, Any]) -> str | None:
+    def add(self, record_type: str, values: dict[str, Any], index: int) -> str | None:
         """Attach a record; returns a reason when it cannot be placed (it is then left out)."""
         rt = self._types[record_type]
         candidates = [self._last[p] for p in rt.parents if p in self._last]
@@ -52,7 +55,7 @@ class TransactionBuilder:
         siblings = parent.children.setdefault(rt.attribute, [])
         if not rt.many and siblings:
             return f"only one {record_type} may follow {parent.record_type}; this one is left out"
-        node = _Node(record_type, values)
+        node = _Node(record_type, values, index)
         siblings.append(node)
         self._count += 1
         self._last[record_type] = (self._count, node)
@@ -68,4 +71,6 @@ class TransactionBuilder:
         for attribute, children in node.children.items():
             built = [self._build(child) for child in children]
             kwargs[attribute] = tuple(built) if self._types[children[0].record_type].many else built[0]
-        return cls(record_type=node.record_type, **kwargs)
+        record = cls(record_type=node.record_type, **kwargs)
+        self.positions[id(record)] = node.index
+        return record

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.model import (
     FileHeader,
@@ -51,6 +51,8 @@ class TransactionRead:
     transaction: Transaction
     records: tuple[RecordInfo, ...]
     issues: tuple[Issue, ...] = ()
+    # id() of each model record of the transaction -> its index in ``records``.
+    positions: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

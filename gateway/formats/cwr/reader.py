@@ -308,7 +308,7 @@ class _Reader:
         current.records.append(RecordInfo(self._line, record_type, rseq, text))
         if values is None:
             return
-        reason = current.builder.add(record_type, values)
+        reason = current.builder.add(record_type, values, len(current.records) - 1)
         if reason is not None:
             self._report("GW T 002", record_type, value=reason)
 
@@ -354,6 +354,7 @@ class _Reader:
             Transaction(current.group_id, current.sequence, record),
             tuple(current.records),
             tuple(current.issues),
+            current.builder.positions,
         )
 
     def _prefix(self, record_type: str, text: str, header: bool) -> tuple[int, int]:
