@@ -1,0 +1,1 @@
+"""Validation: the rule engine, CISAC edit catalogue, society rule packs and reports."""

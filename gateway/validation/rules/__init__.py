@@ -1,0 +1,5 @@
+"""Transaction, record and identifier edits; importing this package registers them all."""
+
+from gateway.validation.rules import agreements, chains, identifiers, shares, societies, writers
+
+__all__ = ["agreements", "chains", "identifiers", "shares", "societies", "writers"]
