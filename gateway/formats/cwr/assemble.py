@@ -27,7 +27,9 @@ class _Node:
 class TransactionBuilder:
     """Collects the records of one transaction and builds its model."""
 
-    def __init__(self, record_types: dict[str, RecordType], header: str, values: dict[str, Any]) -> None:
+    def __init__(
+        self, record_types: dict[str, RecordType], header: str, values: dict[str, Any]
+    ) -> None:
         self._types = record_types
         self._root = _Node(header, values, 0)
         # id() of each built model record -> its position in the transaction as read.
@@ -70,7 +72,9 @@ class TransactionBuilder:
         kwargs = dict(node.values)
         for attribute, children in node.children.items():
             built = [self._build(child) for child in children]
-            kwargs[attribute] = tuple(built) if self._types[children[0].record_type].many else built[0]
+            kwargs[attribute] = (
+                tuple(built) if self._types[children[0].record_type].many else built[0]
+            )
         record = cls(record_type=node.record_type, **kwargs)
         self.positions[id(record)] = node.index
         return record

@@ -22,7 +22,7 @@ def character_set_codec(character_set: str) -> str:
     return _CODECS.get(character_set.strip().upper(), "latin-1")
 
 
-def detect_version(header: str, group_header: str = "") -> str | None:
+def detect_version(header: str, group_header: str = "") -> str | None:  # noqa: PLR0911 - one answer per header shape
     """2.1, 2.2, 3.0 or 3.1 from the HDR (and the first GRH for 2.1 files, which say little)."""
     if not header.startswith("HDR"):
         return None

@@ -100,8 +100,10 @@ class RecordDecoder:
                 f.kind,
                 f.fmt,
                 f.required == "M",
-                _FLAG if f.fmt == "F" and not f.lookup
-                else _BOOLEAN if f.fmt == "B" and not f.lookup
+                _FLAG
+                if f.fmt == "F" and not f.lookup
+                else _BOOLEAN
+                if f.fmt == "B" and not f.lookup
                 else _allowed(f.lookup),
             )
             for f in layout.model_fields
@@ -163,4 +165,6 @@ class RecordDecoder:
     def _problem(self, plan: _Plan, check: str, raw: str) -> FieldProblem:
         edit, text = FIELD_EDITS[check]
         label = plan.name.replace("_", " ")
-        return FieldProblem(edit, plan.name, plan.offset + 1, plan.end - plan.offset, raw, f"{label}: {text}")
+        return FieldProblem(
+            edit, plan.name, plan.offset + 1, plan.end - plan.offset, raw, f"{label}: {text}"
+        )

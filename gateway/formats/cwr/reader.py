@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gateway.formats.cwr.assemble import TransactionBuilder
-from gateway.formats.cwr.edits import READER_EDITS, field_edit
+from gateway.formats.cwr.edits import READER_EDITS, field_edit, for_version
 from gateway.formats.cwr.encoding import character_set_codec, detect_version
 from gateway.formats.cwr.events import (
     Event,
@@ -156,7 +156,11 @@ class _Reader:
 
     def _decode(self, physical: PhysicalLine) -> str | None:
         if physical.overlong:
-            self._report("GW R 002", physical.data[:3].decode("latin-1"), value=f"{physical.overlong} bytes skipped")
+            self._report(
+                "GW R 002",
+                physical.data[:3].decode("latin-1"),
+                value=f"{physical.overlong} bytes skipped",
+            )
             return None
         try:
             text = physical.data.decode(self._encoding)
@@ -183,7 +187,11 @@ class _Reader:
         header = FileHeader(record_type="HDR", **values)
         self._check_header(header)
         self._encoding = character_set_codec(header.character_set)
-        if header.character_set and self._encoding == "latin-1" and header.character_set.upper() not in ("ASCII", "ISO-8859-1"):
+        if (
+            header.character_set
+            and self._encoding == "latin-1"
+            and header.character_set.upper() not in ("ASCII", "ISO-8859-1")
+        ):
             self._report("HDR F 014", "HDR", field="character_set", value=header.character_set)
         yield FileStarted(header, self._version, self._encoding, self._line, self._drain())
 
@@ -192,7 +200,9 @@ class _Reader:
             if header.edi_version != "01.10":
                 self._report("HDR F 009", "HDR", field="edi_version", value=header.edi_version)
             sender_type = header.sender_type
-            if sender_type not in ("PB", "SO", "AA", "WR") and not (sender_type.isascii() and sender_type.isdigit()):
+            if sender_type not in ("PB", "SO", "AA", "WR") and not (
+                sender_type.isascii() and sender_type.isdigit()
+            ):
                 self._report("HDR F 002", "HDR", field="sender_type", value=sender_type)
 
     def _group_header(self, text: str) -> Iterator[Event]:
@@ -207,10 +217,22 @@ class _Reader:
         header = GroupHeader(record_type="GRH", **values)
         expected = self._last_group_id + 1
         if header.group_id != expected:
-            self._report("GRH F 002", "GRH", field="group_id", value=str(header.group_id), group=header.group_id)
+            self._report(
+                "GRH F 002",
+                "GRH",
+                field="group_id",
+                value=str(header.group_id),
+                group=header.group_id,
+            )
         wanted = _GROUP_VERSIONS.get(self._version)
         if wanted and header.version_number != wanted:
-            self._report("GRH F 004", "GRH", field="version_number", value=header.version_number, group=header.group_id)
+            self._report(
+                "GRH F 004",
+                "GRH",
+                field="version_number",
+                value=header.version_number,
+                group=header.group_id,
+            )
         group_id = header.group_id if header.group_id is not None else expected
         self._last_group_id = group_id
         self._group = _Group(group_id, header.transaction_type)
@@ -233,15 +255,29 @@ class _Reader:
         if trailer is not None:
             gid = group.group_id
             if trailer.group_id != group.group_id:
-                self._report("GRT F 001", "GRT", field="group_id", value=str(trailer.group_id), group=gid)
+                self._report(
+                    "GRT F 001", "GRT", field="group_id", value=str(trailer.group_id), group=gid
+                )
             if trailer.transaction_count != group.transactions:
-                self._report("GRT F 002", "GRT", field="transaction_count", group=gid,
-                             value=f"{trailer.transaction_count} (counted {group.transactions})")
+                self._report(
+                    "GRT F 002",
+                    "GRT",
+                    field="transaction_count",
+                    group=gid,
+                    value=f"{trailer.transaction_count} (counted {group.transactions})",
+                )
             if trailer.record_count != group.records:
-                self._report("GRT F 003", "GRT", field="record_count", group=gid,
-                             value=f"{trailer.record_count} (counted {group.records})")
+                self._report(
+                    "GRT F 003",
+                    "GRT",
+                    field="record_count",
+                    group=gid,
+                    value=f"{trailer.record_count} (counted {group.records})",
+                )
         line = self._line if trailer is not None else None
-        yield GroupEnded(group.group_id, trailer, line, group.transactions, group.records, self._drain())
+        yield GroupEnded(
+            group.group_id, trailer, line, group.transactions, group.records, self._drain()
+        )
 
     def _file_trailer(self, text: str) -> Iterator[Event]:
         yield from self._close_transaction()
@@ -265,13 +301,34 @@ class _Reader:
             self._report("FIL E 005", "TRL")
         if trailer is not None:
             if trailer.group_count != self._groups:
-                self._report("TRL F 001", "TRL", field="group_count", value=f"{trailer.group_count} (counted {self._groups})")
+                self._report(
+                    "TRL F 001",
+                    "TRL",
+                    field="group_count",
+                    value=f"{trailer.group_count} (counted {self._groups})",
+                )
             if trailer.transaction_count != self._transactions:
-                self._report("TRL F 002", "TRL", field="transaction_count",
-                             value=f"{trailer.transaction_count} (counted {self._transactions})")
+                self._report(
+                    "TRL F 002",
+                    "TRL",
+                    field="transaction_count",
+                    value=f"{trailer.transaction_count} (counted {self._transactions})",
+                )
             if trailer.record_count != self._records:
-                self._report("TRL F 003", "TRL", field="record_count", value=f"{trailer.record_count} (counted {self._records})")
-        yield FileEnded(trailer, self._trailer_line, self._groups, self._transactions, self._records, self._drain())
+                self._report(
+                    "TRL F 003",
+                    "TRL",
+                    field="record_count",
+                    value=f"{trailer.record_count} (counted {self._records})",
+                )
+        yield FileEnded(
+            trailer,
+            self._trailer_line,
+            self._groups,
+            self._transactions,
+            self._records,
+            self._drain(),
+        )
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -279,7 +336,9 @@ class _Reader:
         rt = self._layouts.record_types.get(record_type)
         if rt is None or rt.role == "envelope":
             known = record_type in record_types()
-            self._report("GW R 004" if known else "FIL F 001", record_type.strip() or "   ", value=text[:20])
+            self._report(
+                "GW R 004" if known else "FIL F 001", record_type.strip() or "   ", value=text[:20]
+            )
             self._attach_stray()
             return
         current = self._open
@@ -299,7 +358,11 @@ class _Reader:
         if tseq != current.sequence:
             self._report("FIL F 004", record_type, value=f"{tseq} (transaction {current.sequence})")
         if rseq != current.last_record_sequence + 1:
-            self._report("FIL F 006", record_type, value=f"{rseq} (expected {current.last_record_sequence + 1})")
+            self._report(
+                "FIL F 006",
+                record_type,
+                value=f"{rseq} (expected {current.last_record_sequence + 1})",
+            )
         current.last_record_sequence = rseq
         if len(current.records) >= self._limits.max_transaction_records:
             self._report("GW R 002", record_type, value="transaction record limit reached")
@@ -322,16 +385,28 @@ class _Reader:
             # 0 for the first, then one more than the last: a single slip is reported once.
             expected = group.last_sequence + 1 if group.transactions else 0
             if tseq != expected:
-                self._report("FIL F 002" if expected == 0 else "FIL F 003", record_type,
-                             value=f"{tseq} (expected {expected})", group=group_id, transaction=tseq)
-            if record_type != group.transaction_type and group.transaction_type != "ACK":
-                self._report("GRH G 001", record_type, value=f"{record_type} in a {group.transaction_type} group",
-                             group=group_id, transaction=tseq)
+                self._report(
+                    "FIL F 002" if expected == 0 else "FIL F 003",
+                    record_type,
+                    value=f"{tseq} (expected {expected})",
+                    group=group_id,
+                    transaction=tseq,
+                )
+            if group.transaction_type not in (record_type, "ACK"):
+                self._report(
+                    "GRH G 001",
+                    record_type,
+                    value=f"{record_type} in a {group.transaction_type} group",
+                    group=group_id,
+                    transaction=tseq,
+                )
             group.transactions += 1
             group.last_sequence = tseq
         self._transactions += 1
         if rseq != 0:
-            self._report("FIL F 005", record_type, value=str(rseq), group=group_id, transaction=tseq)
+            self._report(
+                "FIL F 005", record_type, value=str(rseq), group=group_id, transaction=tseq
+            )
         self._open = _Open(
             builder=TransactionBuilder(self._layouts.record_types, record_type, {}),
             group_id=group_id,
@@ -381,12 +456,25 @@ class _Reader:
             extra = text[decoder.length :]
             if extra.strip():
                 values["extra"] = extra
-            self._report("FIL F 009", record_type, record_sequence=rseq,
-                         value=f"{len(text)} characters, specified {decoder.length}")
+            self._report(
+                "FIL F 009",
+                record_type,
+                record_sequence=rseq,
+                value=f"{len(text)} characters, specified {decoder.length}",
+            )
         for p in problems:
-            edit, rejection = field_edit(record_type, p.field, p.edit)
-            self._report(edit, record_type, record_sequence=rseq, field=p.field, column=p.column,
-                         width=p.width, value=p.value, text=p.text, rejection=rejection)
+            edit, rejection = field_edit(record_type, p.field, p.edit, self._layouts.major)
+            self._report(
+                edit,
+                record_type,
+                record_sequence=rseq,
+                field=p.field,
+                column=p.column,
+                width=p.width,
+                value=p.value,
+                text=p.text,
+                rejection=rejection,
+            )
         return values
 
     # -- reporting -------------------------------------------------------------------------
@@ -396,7 +484,7 @@ class _Reader:
         edit: str,
         record_type: str,
         *,
-        line: int | None | bool = True,
+        line: int | bool | None = True,
         field: str | None = None,
         column: int | None = None,
         width: int | None = None,
@@ -411,31 +499,57 @@ class _Reader:
         if self._messages > self._limits.max_messages:
             if not self._muted:
                 self._muted = True
-                self._pending.append(self._make("GW E 004", "FIL", None, None, None, None, None, None, None, None, None))
+                self._pending.append(self._make("GW E 004", "FIL", line=None))
             return
         if field is not None and column is None:
             layout = self._layouts.layouts.get(record_type)
-            if layout is not None:
-                try:
-                    f = layout.field(field)
-                    column, width = f.start, f.size
-                except KeyError:
-                    pass
-        issue = self._make(edit, record_type, line, field, column, width, value, text, rejection, group, transaction, record_sequence)
+            if layout is not None and field in {f.name for f in layout.fields}:
+                located = layout.field(field)
+                column, width = located.start, located.size
+        issue = self._make(
+            edit,
+            record_type,
+            line=line,
+            field=field,
+            column=column,
+            width=width,
+            value=value,
+            text=text,
+            rejection=rejection,
+            group=group,
+            transaction=transaction,
+            record_sequence=record_sequence,
+        )
         if self._open is not None and record_type not in _ENVELOPE:
             self._open.issues.append(issue)
         else:
             self._pending.append(issue)
 
     def _make(
-        self, edit: str, record_type: str, line: int | None | bool, field: str | None, column: int | None,
-        width: int | None, value: str | None, text: str | None, rejection: str | None,
-        group: int | None, transaction: int | None, record_sequence: int | None = None,
+        self,
+        edit: str,
+        record_type: str,
+        *,
+        line: int | bool | None = True,
+        field: str | None = None,
+        column: int | None = None,
+        width: int | None = None,
+        value: str | None = None,
+        text: str | None = None,
+        rejection: str | None = None,
+        group: int | None = None,
+        transaction: int | None = None,
+        record_sequence: int | None = None,
     ) -> Issue:
         spec = READER_EDITS.get(edit)
+        edit = for_version(edit, self._layouts.major)
         level = spec.level if spec else edit.split()[1]
         if group is None:
-            group = self._open.group_id if self._open else (self._group.group_id if self._group else None)
+            group = (
+                self._open.group_id
+                if self._open
+                else (self._group.group_id if self._group else None)
+            )
         if transaction is None and self._open is not None:
             transaction = self._open.sequence
         return Issue(

@@ -7,8 +7,9 @@ binary. Each line is yielded as bytes without its line end; an overlong line is 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 DEFAULT_MAX_LINE = 4096  # the widest CWR record (NAT) is 663 characters
 
