@@ -1,0 +1,132 @@
+"""Builders of canonical works and of the CWR files the strict writer makes of them."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date, time
+
+from gateway.formats.cwr.writer import CwrWriter
+from gateway.model import (
+    FileHeader,
+    Publisher,
+    PublisherForWriter,
+    PublisherTerritory,
+    TransactionRecord,
+    Work,
+    Writer,
+    WriterTerritory,
+)
+
+HEADER = FileHeader(
+    record_type="HDR",
+    sender_type="PB",
+    sender_id="000000199",
+    sender_name="PUBLISHER ONE",
+    edi_version="01.10",
+    creation_date=date(2024, 1, 1),
+    creation_time=time(12, 0, 0),
+    transmission_date=date(2024, 1, 1),
+)
+
+
+def publisher(pr: int = 5000, mr: int = 5000, sr: int = 5000, **changes: object) -> Publisher:
+    """The submitter's original publisher, PRS-affiliated, collecting worldwide."""
+    base = Publisher(
+        record_type="SPU",
+        publisher_sequence=1,
+        interested_party_number="P000001",
+        name="PUBLISHER ONE",
+        publisher_type="E",
+        ipi_name_number="00014107338",
+        pr_society="052",
+        pr_ownership_share=pr,
+        mr_society="052",
+        mr_ownership_share=mr,
+        sr_society="052",
+        sr_ownership_share=sr,
+        territories=(
+            PublisherTerritory(
+                record_type="SPT",
+                interested_party_number="P000001",
+                pr_collection_share=pr,
+                mr_collection_share=mr,
+                sr_collection_share=sr,
+                inclusion_exclusion="I",
+                tis_code="2136",
+                shares_change="N",
+                sequence=1,
+            ),
+        ),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def writer(pr: int = 5000, mr: int = 5000, sr: int = 5000, **changes: object) -> Writer:
+    """A controlled composer-author with the publisher above."""
+    base = Writer(
+        record_type="SWR",
+        interested_party_number="W000001",
+        last_name="DOE",
+        first_name="JOHN",
+        designation="CA",
+        ipi_name_number="00014107338",
+        pr_society="052",
+        pr_ownership_share=pr,
+        mr_society="052",
+        mr_ownership_share=mr,
+        sr_society="052",
+        sr_ownership_share=sr,
+        territories=(
+            WriterTerritory(
+                record_type="SWT",
+                interested_party_number="W000001",
+                pr_collection_share=pr,
+                mr_collection_share=mr,
+                sr_collection_share=sr,
+                inclusion_exclusion="I",
+                tis_code="2136",
+                shares_change="N",
+                sequence=1,
+            ),
+        ),
+        publishers=(
+            PublisherForWriter(
+                record_type="PWR",
+                publisher_ip_number="P000001",
+                publisher_name="PUBLISHER ONE",
+                writer_ip_number="W000001",
+                publisher_sequence=1,
+            ),
+        ),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def work(title: str = "A SONG", number: str = "SW0001", **changes: object) -> Work:
+    """A valid original work: one publisher and one writer sharing every right half and half."""
+    base = Work(
+        record_type="NWR",
+        title=title,
+        submitter_work_number=number,
+        iswc="T0345246801",
+        distribution_category="POP",
+        recorded_indicator="Y",
+        version_type="ORI",
+        publishers=(publisher(),),
+        writers=(writer(),),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def cwr_bytes(
+    records: list[TransactionRecord], version: str = "2.1", header: FileHeader = HEADER
+) -> bytes:
+    """A whole CWR file of these transactions, as the strict writer writes it."""
+    out = io.BytesIO()
+    writer_ = CwrWriter(out, version)
+    writer_.header(header)
+    for record in records:
+        writer_.transaction(record)
+    writer_.close()
+    return out.getvalue()
