@@ -40,6 +40,10 @@ def test_every_shipped_pack_loads(key: str, family: str) -> None:
     assert set(pack.levels) <= set(catalogue(pack.catalogue_family))
 
 
+# The cisac pack's one relevel: record length (trimmed records) is reported, not fatal.
+LENIENT = {"2": {"FIL F 009": "FR"}, "3": {"FIL F 019": "FR"}}
+
+
 @pytest.mark.parametrize("family", ["2", "3"])
 def test_cisac_enables_generic_and_disables_society_edits(family: str) -> None:
     pack = load_pack("cisac", family)
@@ -50,7 +54,8 @@ def test_cisac_enables_generic_and_disables_society_edits(family: str) -> None:
         wanted = has_generic and str(edit_id) not in AGREEMENT_NUMBER_EDITS[family]
         assert pack.enabled(edit_id) is wanted, edit_id
         if wanted:
-            assert pack.rejection(edit_id) == rows[0].rejection
+            expected = LENIENT.get(family, {}).get(str(edit_id), rows[0].rejection)
+            assert pack.rejection(edit_id) == expected
         else:
             assert pack.rejection(edit_id) is None
     assert not pack.no_participation
@@ -162,7 +167,7 @@ def test_extends_a_sibling_file(tmp_path: Path) -> None:
     path = _write(tmp_path, 'name = "Child"\nsocieties = []\nextends = "base"\n')
     assert _load_path(path).levels == load_pack("cisac").levels | {
         EditId.parse(e): "TR" for e in AGREEMENT_NUMBER_EDITS["2"]
-    }
+    } | {EditId.parse("FIL F 009"): "ER"}
 
 
 @pytest.mark.parametrize(

@@ -119,10 +119,17 @@ def _transaction(report: Report, policy: Policy, event: TransactionRead) -> None
         report.file_rejected = True
     if "GR" in rejections:
         report.rejected_groups.add(transaction.group_id)
-    header_dropped = any(i.rejection == "RR" and i.record_sequence == 0 for i in kept)
-    if rejections & {"ER", "GR", "TR"} or header_dropped:
+    # A failed no-participation edit answers NP, unless something else rejects the transaction.
+    no_participation = {i.edit for i in kept if policy.no_participation(i.edit)}
+    rejecting = [
+        i
+        for i in kept
+        if i.edit not in no_participation
+        and (i.rejection in ("ER", "GR", "TR") or (i.rejection == "RR" and i.record_sequence == 0))
+    ]
+    if rejecting:
         status = REJECTED
-    elif any(policy.no_participation(i.edit) for i in kept):
+    elif no_participation:
         status = NO_PARTICIPATION
     else:
         status = ACCEPTED

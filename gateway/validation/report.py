@@ -64,11 +64,13 @@ class TransactionLog:
         yield from self._items
         if self._file is not None:
             self._file.seek(0)
-            for line in self._file:
-                row = json.loads(line)
-                row["messages"] = tuple(row["messages"])
-                yield TransactionSummary(**row)
-            self._file.seek(0, 2)
+            try:
+                for line in self._file:
+                    row = json.loads(line)
+                    row["messages"] = tuple(row["messages"])
+                    yield TransactionSummary(**row)
+            finally:  # appends go to the end even when a reader stopped early
+                self._file.seek(0, 2)
 
     def close(self) -> None:
         """Remove the spill file, if any."""

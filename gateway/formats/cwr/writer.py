@@ -73,6 +73,7 @@ class CwrWriter:
     def group(self, transaction_type: str, batch_request: int | None = None) -> None:
         """Open a group of ``transaction_type`` (closing the one before)."""
         self.end_group()
+        transaction_type = _renamed_type(transaction_type, self.version)
         self._groups += 1
         self._group_type = transaction_type
         self._group_transactions = 0
@@ -162,7 +163,7 @@ class CwrWriter:
             position = f.end
         for name in _lossy_fields(type(record).__name__, self.version, record.record_type):
             value = getattr(record, name)
-            if value not in ("", None):
+            if value not in ("", None, 0):  # zeros are CWR's empty number
                 self._lose(
                     record.record_type,
                     name,
@@ -179,6 +180,8 @@ class CwrWriter:
             text = str(value or "")
             if cased:
                 text = text.upper()
+            if f.fmt == "N" and text.isdigit():  # numbers kept as text: right-justified, zeros
+                text = text.zfill(f.size)
             if len(text) > f.size:
                 self._lose(
                     record.record_type, f.name, text, f"longer than {f.size} characters; cut"
@@ -188,9 +191,9 @@ class CwrWriter:
         if value is None:
             return "0" * f.size
         if isinstance(value, date):
-            return value.strftime("%Y%m%d")
+            return f"{value.year:04d}{value.month:02d}{value.day:02d}"
         if isinstance(value, time):
-            return value.strftime("%H%M%S")
+            return f"{value.hour:02d}{value.minute:02d}{value.second:02d}"
         digits = str(int(value)).zfill(f.size)
         if len(digits) > f.size:
             self._lose(record.record_type, f.name, digits, f"more than {f.size} digits; cut")
@@ -206,10 +209,14 @@ class CwrWriter:
         self.losses.append(Loss(group, transaction, record_type, field, value, reason))
 
 
+def _renamed_type(record_type: str, version: str) -> str:
+    source_major = "3" if record_type == "WRK" else "2"
+    return RENAMES.get((source_major, version[0]), {}).get(record_type, record_type)
+
+
 def _renamed(record: TransactionRecord, version: str) -> TransactionRecord:
-    source_major = "3" if record.record_type == "WRK" else "2"
-    target = RENAMES.get((source_major, version[0]), {}).get(record.record_type)
-    return replace(record, record_type=target) if target else record
+    target = _renamed_type(record.record_type, version)
+    return record if target == record.record_type else replace(record, record_type=target)
 
 
 def _summary(record: Record) -> str:

@@ -11,15 +11,22 @@ from gateway.validation.rules._work import WORK_TYPES, percent
 _SOCIETY_FIELDS = ("pr_society", "mr_society", "sr_society")
 
 
+def _controlled_in(work: Work, society: str) -> bool:
+    """Whether an SPU is affiliated with ``society`` for the performing or mechanical right."""
+    return any(
+        p.record_type == "SPU" and society in (p.pr_society, p.mr_society) for p in work.publishers
+    )
+
+
 def _publisher_societies(work: Work) -> set[str]:
     return {getattr(p, f) for p in work.publishers for f in _SOCIETY_FIELDS} - {""}
 
 
 @edit("NWR T 030", *WORK_TYPES)
 def gema_publisher(work: Work) -> Iterator[Finding]:
-    """GEMA: no GEMA-affiliated publisher on the work means no participation."""
-    if "035" not in _publisher_societies(work):
-        yield Finding(work, "no publisher affiliated with GEMA (035)")
+    """GEMA: no SPU affiliated with GEMA for PR or MR means no participation."""
+    if not _controlled_in(work, "035"):
+        yield Finding(work, "no SPU affiliated with GEMA (035) for PR or MR")
 
 
 @edit("NWR T 041", *WORK_TYPES)

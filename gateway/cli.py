@@ -1,0 +1,210 @@
+"""The ``gateway`` command: validate, translate and acknowledge CWR files.
+
+Exit status (DESIGN contract): 0 accepted / succeeded, 1 the input was rejected in whole or
+in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, BinaryIO
+
+from gateway.formats.cwr.layouts import VERSIONS
+from gateway.formats.cwr.translate import translate_cwr
+from gateway.reports import render_html, render_text
+from gateway.validation.acknowledge import write_ack
+from gateway.validation.engine import validate
+from gateway.validation.packs import packs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from gateway.validation.report import Report
+
+OK, REJECTED, CANNOT_RUN = 0, 1, 2
+TARGETS = {f"cwr{v.replace('.', '')}": v for v in VERSIONS}
+PROGRESS_EVERY = 50_000  # transactions between progress lines
+LARGE_FILE = 5 * 1024 * 1024  # bytes from which progress is shown
+
+
+class UsageError(Exception):
+    """A command line or input the command cannot work with (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except UsageError as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return CANNOT_RUN
+    except OSError as error:
+        print(
+            f"gateway: {error.strerror or error}: {error.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return CANNOT_RUN
+    except KeyboardInterrupt:
+        return CANNOT_RUN
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gateway",
+        description="Society Exchange Gateway: validate, translate and acknowledge CWR files.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = commands.add_parser("validate", help="validate a CWR file and report every finding")
+    v.add_argument("file", type=Path, help="the CWR file (2.1, 2.2, 3.0 or 3.1)")
+    v.add_argument(
+        "--format", choices=("text", "json", "html"), default="text", help="report format"
+    )
+    v.add_argument("-o", "--output", type=Path, help="write the report here instead of stdout")
+    v.add_argument(
+        "--society",
+        default="cisac",
+        help=f"receiving society's rule pack: {', '.join(packs())} or a society code",
+    )
+    v.set_defaults(run=_validate)
+
+    t = commands.add_parser("translate", help="re-encode a CWR file in another CWR version")
+    t.add_argument("file", type=Path, help="the CWR file to translate")
+    t.add_argument("--to", required=True, choices=sorted(TARGETS), help="target version")
+    t.add_argument("-o", "--output", type=Path, help="write the translation here instead of stdout")
+    t.add_argument(
+        "--losses", type=Path, help="write the loss report (JSON) here; a summary goes to stderr"
+    )
+    t.set_defaults(run=_translate)
+
+    a = commands.add_parser("ack", help="answer a CWR file with the ACK file a society would send")
+    a.add_argument("file", type=Path, help="the received CWR file")
+    a.add_argument(
+        "--society", required=True, help="the acknowledging society's code (e.g. 052) or pack name"
+    )
+    a.add_argument("-o", "--output", type=Path, help="write the ACK file here instead of stdout")
+    a.set_defaults(run=_ack)
+    return parser
+
+
+def _open_input(path: Path) -> BinaryIO:
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    return path.open("rb")
+
+
+def _progress(path: Path) -> Callable[[int], None] | None:
+    if path.stat().st_size < LARGE_FILE:
+        return None
+
+    def show(transactions: int) -> None:
+        if transactions % PROGRESS_EVERY == 0:
+            print(f"gateway: {transactions:,} transactions validated", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _run_validation(path: Path, society: str) -> Report:
+    with _open_input(path) as stream:
+        try:
+            return validate(stream, source=path.name, pack=society, progress=_progress(path))
+        except ValueError as error:  # an unknown rule pack or society
+            raise UsageError(str(error)) from error
+
+
+def _validate(args: argparse.Namespace) -> int:
+    report = _run_validation(args.file, args.society)
+    try:
+        if args.format == "json":
+            text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        elif args.format == "html":
+            text = render_html(report)
+        else:
+            text = render_text(report)
+        _write_text(args.output, text)
+    finally:
+        report.transactions.close()
+    return OK if report.status == "accepted" else REJECTED
+
+
+def _translate(args: argparse.Namespace) -> int:
+    with _open_input(args.file) as source, ExitStack() as stack:
+        target: BinaryIO = (
+            stack.enter_context(args.output.open("wb")) if args.output else sys.stdout.buffer
+        )
+        result = translate_cwr(source, target, TARGETS[args.to])
+    if not result.source_version:
+        raise UsageError(
+            f"{args.file} is not a CWR file: {result.issues[0].text if result.issues else 'no HDR'}"
+        )
+    losses = [asdict(loss) for loss in result.losses]
+    if args.losses:
+        args.losses.write_text(
+            json.dumps(
+                {
+                    "source_version": result.source_version,
+                    "target_version": result.target_version,
+                    "transactions": result.transactions,
+                    "losses": losses,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    print(
+        f"gateway: translated {result.transactions} transactions from CWR {result.source_version} "
+        f"to {result.target_version}; {len(result.losses)} field(s) the target cannot hold",
+        file=sys.stderr,
+    )
+    for loss in result.losses[:20]:
+        where = f"group {loss.group} transaction {loss.transaction}" if loss.group else "header"
+        print(
+            f"  lost: {where} {loss.record_type} {loss.field or '(record)'}"
+            f" = {loss.value!r}: {loss.reason}",
+            file=sys.stderr,
+        )
+    return OK
+
+
+def _ack(args: argparse.Namespace) -> int:
+    report = _run_validation(args.file, args.society)
+    try:
+        with _open_input(args.file) as original, ExitStack() as stack:
+            out: BinaryIO = (
+                stack.enter_context(args.output.open("wb")) if args.output else sys.stdout.buffer
+            )
+            count = write_ack(original, report, out, society=_society_code(args.society))
+    finally:
+        report.transactions.close()
+    print(f"gateway: {count} ACK transaction(s); file {report.status}", file=sys.stderr)
+    return OK if report.status == "accepted" else REJECTED
+
+
+def _society_code(value: str) -> str:
+    if value.isdigit():
+        return value.zfill(3)
+    from gateway.validation.packs import load_pack  # noqa: PLC0415
+
+    societies = load_pack(value).societies
+    return next(iter(societies), "000")
+
+
+def _write_text(path: Path | None, text: str) -> None:
+    out: IO[str]
+    if path is None:
+        sys.stdout.write(text)
+        return
+    with path.open("w", encoding="utf-8") as out:
+        out.write(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
