@@ -18,6 +18,7 @@ from gateway.formats.cwr.layouts import VERSIONS
 from gateway.formats.cwr.translate import translate_cwr
 from gateway.reports import render_html, render_text
 from gateway.validation.acknowledge import write_ack
+from gateway.validation.coverage import coverage
 from gateway.validation.engine import validate
 from gateway.validation.packs import packs
 
@@ -92,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("-o", "--output", type=Path, help="write the ACK file here instead of stdout")
     a.set_defaults(run=_ack)
+
+    e = commands.add_parser("edits", help="list the CISAC edits and which ones the gateway checks")
+    e.add_argument("--family", choices=("2", "3"), default="2", help="2.x or 3.x edit catalogue")
+    e.add_argument("--format", choices=("text", "json"), default="text", help="listing format")
+    e.add_argument("--missing", action="store_true", help="list only the edits not implemented")
+    e.set_defaults(run=_edits)
     return parser
 
 
@@ -186,6 +193,28 @@ def _ack(args: argparse.Namespace) -> int:
         report.transactions.close()
     print(f"gateway: {count} ACK transaction(s); file {report.status}", file=sys.stderr)
     return OK if report.status == "accepted" else REJECTED
+
+
+def _edits(args: argparse.Namespace) -> int:
+    rows = coverage(args.family)
+    done = sum(1 for r in rows if r.implemented_by)
+    shown = [r for r in rows if not (args.missing and r.implemented_by)]
+    if args.format == "json":
+        payload = {
+            "family": args.family,
+            "edits": len(rows),
+            "implemented": done,
+            "rows": [asdict(r) for r in shown],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return OK
+    for r in shown:
+        society = f" soc {r.society}" if r.society else ""
+        sys.stdout.write(
+            f"{r.edit}  {r.rejection}  {r.implemented_by or '-':<11} {r.text[:70]}{society}\n"
+        )
+    sys.stdout.write(f"{done} of {len(rows)} CWR {args.family}.x edits implemented\n")
+    return OK
 
 
 def _society_code(value: str) -> str:

@@ -212,3 +212,8 @@ def field_edit(record_type: str, field: str, generic_edit: str, major: int = 2) 
     family = EDIT_FAMILY.get(record_type, record_type)
     found = _field_edit_table().get((family, field, check))
     return found if found is not None else (generic_edit, GATEWAY_EDITS[generic_edit].rejection)
+
+
+def field_edit_ids() -> set[str]:
+    """The CISAC edits the field table maps field failures to."""
+    return {edit for edit, _ in _field_edit_table().values()}

@@ -25,28 +25,32 @@ class PhysicalLine:
 
 
 def iter_lines(stream: BinaryIO, *, max_line: int = DEFAULT_MAX_LINE) -> Iterator[PhysicalLine]:
-    """Yield the file's lines one at a time, never holding more than ``max_line`` bytes."""
+    """Yield the file's lines one at a time, never holding more than ``max_line`` bytes of one."""
     number = 0
     while True:
-        chunk = stream.readline(max_line + 1)
+        chunk = stream.readline(max_line + 2)  # room for the content and a CRLF
         if not chunk:
             return
         number += 1
         overlong = 0
-        if len(chunk) > max_line and not chunk.endswith(b"\n"):
-            data = chunk[:max_line]
+        if not chunk.endswith(b"\n") and len(chunk) > max_line:
             overlong = len(chunk) - max_line
-            tail = chunk[max_line:]
-            while not tail.endswith(b"\n"):
-                tail = stream.readline(1 << 16)
-                if not tail:
+            chunk, rest = chunk[:max_line], chunk[max_line:]
+            while not rest.endswith(b"\n"):  # skip the rest of the line without keeping it
+                rest = stream.readline(1 << 16)
+                if not rest:
                     break
-                overlong += len(tail)
-            chunk = data + (b"\n" if tail.endswith(b"\n") else b"")
-            overlong -= 1 if tail.endswith(b"\n") else 0
+                overlong += len(rest)
+            line_end = b"\n" if rest.endswith(b"\n") else b""
+            overlong -= len(line_end)
+            yield PhysicalLine(number, chunk, overlong, line_end)
+            continue
         if chunk.endswith(b"\r\n"):
-            yield PhysicalLine(number, chunk[:-2], overlong, b"\r\n")
+            data, line_end = chunk[:-2], b"\r\n"
         elif chunk.endswith(b"\n"):
-            yield PhysicalLine(number, chunk[:-1], overlong, b"\n")
+            data, line_end = chunk[:-1], b"\n"
         else:
-            yield PhysicalLine(number, chunk, overlong, b"")
+            data, line_end = chunk, b""
+        if len(data) > max_line:  # max_line + 1 bytes and a bare LF
+            overlong, data = len(data) - max_line, data[:max_line]
+        yield PhysicalLine(number, data, overlong, line_end)

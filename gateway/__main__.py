@@ -1,0 +1,7 @@
+"""Run the gateway command line: ``python -m gateway``."""
+
+import sys
+
+from gateway.cli import main
+
+sys.exit(main())

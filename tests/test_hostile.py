@@ -1,0 +1,122 @@
+"""Broken and hostile input ends in a clear report or error, exit 1 or 2, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from builders import cwr_bytes, work
+
+from gateway.cli import main
+from gateway.formats.cwr.reader import ReaderLimits
+from gateway.validation.engine import validate
+
+VALID = cwr_bytes([work(), work("OTHER", "SW0002")])
+
+
+def _run(
+    tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str, str]:
+    path = tmp_path / "input.V21"
+    path.write_bytes(data)
+    status = main(["validate", str(path), "--format", "json", *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, out, err
+
+
+def _edits(out: str) -> set[str]:
+    import json  # noqa: PLC0415 - only these tests parse the report
+
+    return {m["code"] for m in json.loads(out)["messages"]}
+
+
+def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty file is rejected with 'the file is empty'."""
+    status, out, _ = _run(tmp_path, b"", capsys)
+    assert status == 1
+    assert "GW E 001" in _edits(out)
+
+
+def test_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Random bytes with NULs are rejected as unreadable lines, without a traceback."""
+    status, out, _ = _run(tmp_path, os.urandom(200_000), capsys)
+    assert status == 1
+    assert _edits(out) & {"GW R 001", "FIL E 002", "FIL F 001"}
+
+
+def test_nul_bytes_inside_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record holding a NUL byte is reported at its line and left out."""
+    lines = VALID.split(b"\r\n")
+    lines[3] = lines[3][:30] + b"\x00" + lines[3][31:]
+    status, out, _ = _run(tmp_path, b"\r\n".join(lines), capsys)
+    assert status == 1
+    assert "GW R 001" in _edits(out)
+
+
+def test_ten_megabyte_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 10 MB line is cut at the reader's limit, reported, and the rest of the file still read."""
+    lines = VALID.split(b"\r\n")
+    lines.insert(3, b"SPU" + b"X" * 10_000_000)
+    status, out, _ = _run(tmp_path, b"\r\n".join(lines), capsys)
+    assert status == 1
+    assert "GW R 002" in _edits(out)
+
+
+def test_file_stops_mid_transaction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file cut inside a transaction reports the missing GRT and TRL."""
+    status, out, _ = _run(tmp_path, VALID[: len(VALID) // 2], capsys)
+    assert status == 1
+    assert {"GW E 002", "FIL E 005"} <= _edits(out)
+
+
+def test_wrong_encoding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes that are not UTF-8 in a file whose HDR says UTF-8 are reported, not fatal."""
+    hdr = VALID.split(b"\r\n")[0]
+    hdr = hdr[:86] + b"UTF-8".ljust(15) + hdr[101:]
+    lines = VALID.split(b"\r\n")
+    lines[0] = hdr
+    lines[2] = lines[2][:19] + b"\xff\xfe" + lines[2][21:]
+    status, out, _ = _run(tmp_path, b"\r\n".join(lines), capsys)
+    assert "GW R 005" in _edits(out)
+    assert status in (0, 1)
+
+
+def test_line_limit_is_exact() -> None:
+    """A line of exactly the limit is read; one byte more is cut and reported (limit N and N+1)."""
+    limit = 300
+    for extra, flagged in ((0, False), (1, True)):
+        line = b"ALT0000000000000001" + b"A" * (limit - 19 + extra)
+        report = validate(io.BytesIO(VALID + line + b"\r\n"), limits=ReaderLimits(max_line=limit))
+        assert ("GW R 002" in {m.edit for m in report.messages}) is flagged
+
+
+def test_message_limit_is_exact() -> None:
+    """Past the message limit the rest is read but not reported, and the report says so."""
+    junk = b"XYZ\r\n" * 50
+    report = validate(io.BytesIO(VALID + junk), limits=ReaderLimits(max_messages=10))
+    edits = [m.edit for m in report.messages]
+    assert len(edits) <= 11
+    assert "GW E 004" in edits
+
+
+def test_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file cannot be validated: exit 2 and a one-line error."""
+    assert main(["validate", "/nonexistent/file.V21"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_unknown_society_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown rule pack is a usage error (exit 2), not a rejection."""
+    path = tmp_path / "f.V21"
+    path.write_bytes(VALID)
+    assert main(["validate", str(path), "--society", "nosuchpack"]) == 2
+    assert "no rule pack" in capsys.readouterr().err
+
+
+def test_directory_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory is no file: exit 2."""
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err
