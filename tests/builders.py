@@ -8,6 +8,9 @@ from datetime import date, time
 
 from gateway.formats.cwr.writer import CwrWriter
 from gateway.model import (
+    Agreement,
+    AgreementParty,
+    AgreementTerritory,
     FileHeader,
     Publisher,
     PublisherForWriter,
@@ -115,6 +118,49 @@ def work(title: str = "A SONG", number: str = "SW0001", **changes: object) -> Wo
         version_type="ORI",
         publishers=(publisher(),),
         writers=(writer(),),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def agreement(**changes: object) -> Agreement:
+    """A valid agreement: a writer assigns his publishing share worldwide to one publisher."""
+    base = Agreement(
+        record_type="AGR",
+        submitter_agreement_number="AG0001",
+        agreement_type="OS",
+        start_date=date(2024, 1, 1),
+        prior_royalty_status="N",
+        post_term_collection_status="N",
+        number_of_works=1,
+        territories=(
+            AgreementTerritory(record_type="TER", inclusion_exclusion="I", tis_code="2136"),
+        ),
+        parties=(
+            AgreementParty(
+                record_type="IPA",
+                agreement_role="AS",
+                interested_party_number="W000001",
+                last_name="DOE",
+                pr_society="052",
+                pr_share=5000,
+                mr_society="052",
+                mr_share=0,
+                sr_society="052",
+                sr_share=0,
+            ),
+            AgreementParty(
+                record_type="IPA",
+                agreement_role="AC",
+                interested_party_number="P000001",
+                last_name="PUBLISHER ONE",
+                pr_society="052",
+                pr_share=5000,
+                mr_society="052",
+                mr_share=10000,
+                sr_society="052",
+                sr_share=10000,
+            ),
+        ),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import dataclasses
 import io
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import cwr_bytes, publisher, work, writer
+from builders import agreement, cwr_bytes, publisher, work, writer
 
 from gateway.formats.cwr.layouts import layout_set
 from gateway.model import (
     Agreement,
     AgreementParty,
-    AgreementTerritory,
     Publisher,
     Recording,
     TransactionRecord,
@@ -64,49 +62,6 @@ def non_owner(record_type: str = "OPU", **changes: object) -> Publisher:
         "territories": (),
     }
     return publisher(0, 0, 0, **{**fields, **changes})
-
-
-def agreement(**changes: object) -> Agreement:
-    """A valid agreement: a writer assigns his publishing share worldwide to one publisher."""
-    base = Agreement(
-        record_type="AGR",
-        submitter_agreement_number="AG0001",
-        agreement_type="OS",
-        start_date=date(2024, 1, 1),
-        prior_royalty_status="N",
-        post_term_collection_status="N",
-        number_of_works=1,
-        territories=(
-            AgreementTerritory(record_type="TER", inclusion_exclusion="I", tis_code="2136"),
-        ),
-        parties=(
-            AgreementParty(
-                record_type="IPA",
-                agreement_role="AS",
-                interested_party_number="W000001",
-                last_name="DOE",
-                pr_society="052",
-                pr_share=5000,
-                mr_society="052",
-                mr_share=0,
-                sr_society="052",
-                sr_share=0,
-            ),
-            AgreementParty(
-                record_type="IPA",
-                agreement_role="AC",
-                interested_party_number="P000001",
-                last_name="PUBLISHER ONE",
-                pr_society="052",
-                pr_share=5000,
-                mr_society="052",
-                mr_share=10000,
-                sr_society="052",
-                sr_share=10000,
-            ),
-        ),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def affiliated(society: str, *rights: str) -> Work:

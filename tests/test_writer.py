@@ -10,7 +10,7 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
-from builders import HEADER, publisher, work, writer
+from builders import HEADER, agreement, publisher, work, writer
 from conftest import SAMPLES
 
 from gateway.formats.cwr.events import FileStarted, GroupStarted, TransactionRead
@@ -20,9 +20,6 @@ from gateway.formats.cwr.translate import TranslationResult, translate_cwr
 from gateway.formats.cwr.writer import CwrWriter, Loss
 from gateway.model import (
     AdditionalInfo,
-    Agreement,
-    AgreementParty,
-    AgreementTerritory,
     AlternateTitle,
     CrossReference,
     FileHeader,
@@ -58,40 +55,6 @@ CONFORMING = {
 SAMPLES_21 = [name for name, version in CONFORMING.items() if version == "2.1"]
 SAMPLES_2X = [*CONFORMING, "v22/weso_demo_cwr_cleaned.v22"]
 ENVELOPE = ("HDR", "GRH", "GRT", "TRL")
-
-
-def agreement() -> Agreement:
-    """A valid agreement with one territory and an assignor and an acquirer."""
-    return Agreement(
-        record_type="AGR",
-        submitter_agreement_number="AG0001",
-        agreement_type="OS",
-        start_date=date(2024, 1, 1),
-        prior_royalty_status="N",
-        post_term_collection_status="N",
-        number_of_works=1,
-        territories=(
-            AgreementTerritory(record_type="TER", inclusion_exclusion="I", tis_code="2136"),
-        ),
-        parties=(
-            AgreementParty(
-                record_type="IPA",
-                agreement_role="AS",
-                interested_party_number="W000001",
-                last_name="DOE",
-                pr_share=5000,
-            ),
-            AgreementParty(
-                record_type="IPA",
-                agreement_role="AC",
-                interested_party_number="P000001",
-                last_name="PUBLISHER ONE",
-                pr_share=5000,
-                mr_share=10000,
-                sr_share=10000,
-            ),
-        ),
-    )
 
 
 def rich_work() -> Work:

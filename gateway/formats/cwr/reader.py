@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from gateway.formats.cwr.assemble import TransactionBuilder
 from gateway.formats.cwr.edits import READER_EDITS, field_edit, for_version
@@ -54,6 +54,21 @@ def read_cwr(
 ) -> Iterator[Event]:
     """Read a CWR file from a binary stream, yielding envelope events and transactions."""
     return _Reader(stream, version, limits or ReaderLimits()).events()
+
+
+class _Details(TypedDict, total=False):
+    """Where a finding is and what it says, beyond its edit and record type."""
+
+    line: int | bool | None
+    field: str | None
+    column: int | None
+    width: int | None
+    value: str | None
+    text: str | None
+    rejection: str | None
+    group: int | None
+    transaction: int | None
+    record_sequence: int | None
 
 
 @dataclass(slots=True)
@@ -479,47 +494,15 @@ class _Reader:
 
     # -- reporting -------------------------------------------------------------------------
 
-    def _report(
-        self,
-        edit: str,
-        record_type: str,
-        *,
-        line: int | bool | None = True,
-        field: str | None = None,
-        column: int | None = None,
-        width: int | None = None,
-        value: str | None = None,
-        text: str | None = None,
-        rejection: str | None = None,
-        group: int | None = None,
-        transaction: int | None = None,
-        record_sequence: int | None = None,
-    ) -> None:
+    def _report(self, edit: str, record_type: str, **details: Unpack[_Details]) -> None:
+        """Record a finding (``details`` are :meth:`_make`'s keywords) where it belongs."""
         self._messages += 1
         if self._messages > self._limits.max_messages:
             if not self._muted:
                 self._muted = True
                 self._pending.append(self._make("GW E 004", "FIL", line=None))
             return
-        if field is not None and column is None:
-            layout = self._layouts.layouts.get(record_type)
-            if layout is not None and field in {f.name for f in layout.fields}:
-                located = layout.field(field)
-                column, width = located.start, located.size
-        issue = self._make(
-            edit,
-            record_type,
-            line=line,
-            field=field,
-            column=column,
-            width=width,
-            value=value,
-            text=text,
-            rejection=rejection,
-            group=group,
-            transaction=transaction,
-            record_sequence=record_sequence,
-        )
+        issue = self._make(edit, record_type, **details)
         if self._open is not None and record_type not in _ENVELOPE:
             self._open.issues.append(issue)
         else:
@@ -541,6 +524,11 @@ class _Reader:
         transaction: int | None = None,
         record_sequence: int | None = None,
     ) -> Issue:
+        if field is not None and column is None:
+            layout = self._layouts.layouts.get(record_type)
+            if layout is not None and field in {f.name for f in layout.fields}:
+                located = layout.field(field)
+                column, width = located.start, located.size
         spec = READER_EDITS.get(edit)
         edit = for_version(edit, self._layouts.major)
         level = spec.level if spec else edit.split()[1]
