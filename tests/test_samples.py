@@ -86,3 +86,12 @@ def test_prs_ack_statuses_are_read() -> None:
             if isinstance(e, TransactionRead) and isinstance(e.transaction.record, Acknowledgement)
         ]
     assert sorted(statuses) == ["AS"] * 19 + ["RJ"]
+
+
+def test_envelope_messages_keep_their_record_text() -> None:
+    """A GRT or TRL message can be shown beside its record: the report keeps the line's text."""
+    with (SAMPLES / "v22/weso_demo_cwr_cleaned.v22").open("rb") as stream:
+        report = validate(stream)
+    trailers = [m for m in report.messages if m.record_type in ("GRT", "TRL")]
+    assert trailers
+    assert all(report.lines[m.line or 0][:3] == m.record_type for m in trailers)

@@ -81,6 +81,10 @@ def validate(
                 report.rejected_groups.add(group)
         if isinstance(event, FileEnded):
             report.records = event.records
+            for message in report.messages:
+                text = event.envelope.get(message.line or 0)
+                if text is not None and len(report.lines) < MAX_LINES_KEPT:
+                    report.lines.setdefault(message.line or 0, text)
         if any(i.rejection == "ER" for i in kept):
             report.file_rejected = True
     return report

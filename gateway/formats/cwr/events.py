@@ -77,6 +77,8 @@ class FileEnded:
     transactions: int
     records: int
     issues: tuple[Issue, ...] = ()
+    # Text of the envelope records (HDR, GRH, GRT, TRL) by line, for reports to show.
+    envelope: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Transaction types an ACK transaction carries on with (the echo and the conflicting work).
 _ACK_CONTINUATIONS = frozenset({"NWR", "REV", "AGR", "EXC", "WRK", "ISW"})
+_MAX_ENVELOPE_TEXTS = 10_000
 _ENVELOPE = frozenset({"HDR", "GRH", "GRT", "TRL", "FIL"})
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
 
@@ -115,6 +116,7 @@ class _Reader:
         self._trailer: FileTrailer | None = None
         self._previous = ""  # record type of the previous record
         self._line = 0
+        self._envelope: dict[int, str] = {}
 
     # -- the main loop ---------------------------------------------------------------------
 
@@ -155,6 +157,8 @@ class _Reader:
         if text is None:
             return
         record_type = text[:3]
+        if record_type in _ENVELOPE and len(self._envelope) < _MAX_ENVELOPE_TEXTS:
+            self._envelope[self._line] = text
         if record_type == "HDR":
             yield from self._header(text)
         elif record_type == "GRH":
@@ -343,6 +347,7 @@ class _Reader:
             self._transactions,
             self._records,
             self._drain(),
+            self._envelope,
         )
 
     # -- transactions ----------------------------------------------------------------------
