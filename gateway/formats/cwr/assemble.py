@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from gateway.model import MODEL_CLASSES, Record, TransactionRecord
+from gateway.model.base import factory
 
 if TYPE_CHECKING:
     from gateway.formats.cwr.layouts import RecordType
@@ -68,13 +69,14 @@ class TransactionBuilder:
         return cast("TransactionRecord", self._build(self._root))
 
     def _build(self, node: _Node) -> Record:
-        cls = MODEL_CLASSES[self._types[node.record_type].model]
-        kwargs = dict(node.values)
+        make = factory(MODEL_CLASSES[self._types[node.record_type].model])
+        kwargs = node.values
+        kwargs["record_type"] = node.record_type
         for attribute, children in node.children.items():
             built = [self._build(child) for child in children]
             kwargs[attribute] = (
                 tuple(built) if self._types[children[0].record_type].many else built[0]
             )
-        record = cls(record_type=node.record_type, **kwargs)
+        record = make(kwargs)
         self.positions[id(record)] = node.index
         return record

@@ -177,7 +177,8 @@ EDIT_FAMILY = {
     "OWR": "SWR",
     "OPT": "SPT",
     "OWT": "SWT",
-    "VER": "EWT",
+    "NCT": "NET",
+    "NVT": "NET",
 }
 _GENERIC_CHECK = {edit: check for check, (edit, _) in FIELD_EDITS.items()}
 

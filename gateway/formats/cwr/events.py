@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gateway.model import (
     FileHeader,
@@ -14,8 +15,7 @@ from gateway.model import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RecordInfo:
+class RecordInfo(NamedTuple):
     """Where a record of a transaction stood in the file, and its text as read."""
 
     line: int

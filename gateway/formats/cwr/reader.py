@@ -37,6 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Transaction types an ACK transaction carries on with (the echo and the conflicting work).
 _ACK_CONTINUATIONS = frozenset({"NWR", "REV", "AGR", "EXC", "WRK", "ISW"})
 _MAX_ENVELOPE_TEXTS = 10_000
+_NONE: list[Event] = []  # shared, never appended to: most lines complete no event
 _ENVELOPE = frozenset({"HDR", "GRH", "GRT", "TRL", "FIL"})
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
 
@@ -131,8 +132,11 @@ class _Reader:
         yield from self._start(first, second)
         if second is not None:
             yield from self._line_events(second)
+        line_events = self._line_events
         for physical in lines:
-            yield from self._line_events(physical)
+            events = line_events(physical)
+            if events:
+                yield from events
         yield from self._finish()
 
     def _start(self, first: PhysicalLine, second: PhysicalLine | None) -> Iterator[Event]:
@@ -146,32 +150,36 @@ class _Reader:
                 self._layouts = layout_set(detected)
         yield from self._line_events(first)
 
-    def _line_events(self, physical: PhysicalLine) -> Iterator[Event]:
+    def _line_events(self, physical: PhysicalLine) -> list[Event]:
+        """The events one line completes: none for most detail records."""
         self._line = physical.number
         if not physical.data.strip():
-            return  # blank lines are no records
+            return _NONE  # blank lines are no records
         self._records += 1
         if self._group is not None:
             self._group.records += 1
         text = self._decode(physical)
         if text is None:
-            return
+            return _NONE
         record_type = text[:3]
-        if record_type in _ENVELOPE and len(self._envelope) < _MAX_ENVELOPE_TEXTS:
-            self._envelope[self._line] = text
-        if record_type == "HDR":
-            yield from self._header(text)
-        elif record_type == "GRH":
-            yield from self._group_header(text)
-        elif record_type == "GRT":
-            yield from self._group_trailer(text)
-        elif record_type == "TRL":
-            yield from self._file_trailer(text)
+        events: list[Event]
+        if record_type not in _ENVELOPE:
+            closed = self._transaction_record(record_type, text)
+            events = _NONE if closed is None else [closed]
         else:
-            yield from self._transaction_record(record_type, text)
+            if len(self._envelope) < _MAX_ENVELOPE_TEXTS:
+                self._envelope[self._line] = text
+            handler = {
+                "HDR": self._header,
+                "GRH": self._group_header,
+                "GRT": self._group_trailer,
+                "TRL": self._file_trailer,
+            }[record_type]
+            events = list(handler(text))
         self._previous = record_type
         if self._pending and self._open is None:
-            yield Stray(self._drain())
+            events = [*events, Stray(self._drain())]
+        return events
 
     def _decode(self, physical: PhysicalLine) -> str | None:
         if physical.overlong:
@@ -235,7 +243,7 @@ class _Reader:
         values = self._fields("GRH", text, None) or {}
         header = GroupHeader(record_type="GRH", **values)
         expected = self._last_group_id + 1
-        if header.group_id != expected:
+        if header.group_id is not None and header.group_id != expected:  # blank: the field edit
             self._report(
                 "GRH F 002",
                 "GRH",
@@ -352,7 +360,8 @@ class _Reader:
 
     # -- transactions ----------------------------------------------------------------------
 
-    def _transaction_record(self, record_type: str, text: str) -> Iterator[Event]:
+    def _transaction_record(self, record_type: str, text: str) -> TransactionRead | None:
+        """Take a transaction or detail record; returns the transaction it closed, if any."""
         rt = self._layouts.record_types.get(record_type)
         if rt is None or rt.role == "envelope":
             known = record_type in record_types()
@@ -360,7 +369,7 @@ class _Reader:
                 "GW R 004" if known else "FIL F 001", record_type.strip() or "   ", value=text[:20]
             )
             self._attach_stray()
-            return
+            return None
         current = self._open
         tseq, rseq = self._prefix(record_type, text, rt.role == "header")
         if rt.role == "header" and not (
@@ -369,12 +378,12 @@ class _Reader:
             and record_type in _ACK_CONTINUATIONS
             and tseq == current.sequence
         ):
-            yield from self._close_transaction()
+            closed = self._closed()
             self._begin(record_type, text, tseq, rseq)
-            return
+            return closed
         if current is None:
             self._report("GW T 001", record_type, value=text[:19])
-            return
+            return None
         if tseq != current.sequence:
             self._report("FIL F 004", record_type, value=f"{tseq} (transaction {current.sequence})")
         if rseq != current.last_record_sequence + 1:
@@ -386,14 +395,14 @@ class _Reader:
         current.last_record_sequence = rseq
         if len(current.records) >= self._limits.max_transaction_records:
             self._report("GW R 002", record_type, value="transaction record limit reached")
-            return
+            return None
         values = self._fields(record_type, text, rseq)
         current.records.append(RecordInfo(self._line, record_type, rseq, text))
-        if values is None:
-            return
-        reason = current.builder.add(record_type, values, len(current.records) - 1)
-        if reason is not None:
-            self._report("GW T 002", record_type, value=reason)
+        if values is not None:
+            reason = current.builder.add(record_type, values, len(current.records) - 1)
+            if reason is not None:
+                self._report("GW T 002", record_type, value=reason)
+        return None
 
     def _begin(self, record_type: str, text: str, tseq: int, rseq: int) -> None:
         group = self._group
@@ -440,12 +449,18 @@ class _Reader:
         self._open.builder = TransactionBuilder(self._layouts.record_types, record_type, values)
 
     def _close_transaction(self) -> Iterator[Event]:
+        closed = self._closed()
+        if closed is not None:
+            yield closed
+
+    def _closed(self) -> TransactionRead | None:
+        """Close the open transaction, if any, and return it whole."""
         current = self._open
         if current is None:
-            return
+            return None
         self._open = None
         record = current.builder.build()
-        yield TransactionRead(
+        return TransactionRead(
             Transaction(current.group_id, current.sequence, record),
             tuple(current.records),
             tuple(current.issues),
