@@ -17,10 +17,14 @@ class Policy:
         self.pack = pack
         self.name = pack.key
         self._family = pack.catalogue_family
+        self._enabled: dict[str, bool] = {}
 
     def enabled(self, edit: str) -> bool:
         """Whether the pack applies this edit."""
-        return edit.startswith("GW ") or self.pack.enabled(edit)
+        known = self._enabled.get(edit)
+        if known is None:
+            known = self._enabled[edit] = edit.startswith("GW ") or self.pack.enabled(edit)
+        return known
 
     def apply(self, issue: Issue) -> Issue | None:
         """The issue at the pack's rejection level, or None when the pack switches it off."""

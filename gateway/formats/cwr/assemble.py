@@ -51,10 +51,14 @@ class TransactionBuilder:
     def add(self, record_type: str, values: dict[str, Any], index: int) -> str | None:
         """Attach a record; returns a reason when it cannot be placed (it is then left out)."""
         rt = self._types[record_type]
-        candidates = [self._last[p] for p in rt.parents if p in self._last]
-        if not candidates:
+        parent: _Node | None = None
+        newest = -1
+        for candidate in rt.parents:
+            found = self._last.get(candidate)
+            if found is not None and found[0] > newest:
+                newest, parent = found
+        if parent is None:
             return f"{record_type} needs a preceding {' or '.join(rt.parents)} in the transaction"
-        _, parent = max(candidates, key=lambda c: c[0])
         siblings = parent.children.setdefault(rt.attribute, [])
         if not rt.many and siblings:
             return f"only one {record_type} may follow {parent.record_type}; this one is left out"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
 from gateway.model import Publisher, Work, Writer
 from gateway.validation.registry import Finding, edit
 from gateway.validation.rules._work import RIGHTS, TOLERANCE, WORK_TYPES, ownership, percent
 
 _LIMITS = {"pr": 5000, "mr": 10000, "sr": 10000}
+
+
+_collection = attrgetter("pr_collection_share", "mr_collection_share", "sr_collection_share")
 
 
 def _parties(work: Work) -> list[Publisher | Writer]:
@@ -57,10 +61,10 @@ def collection_per_territory(work: Work) -> Iterator[Finding]:
         for territory in party.territories:
             if territory.inclusion_exclusion != "I":
                 continue
-            for right in RIGHTS:
-                share = getattr(territory, f"{right}_collection_share") or 0
-                key = (territory.tis_code, right)
-                totals[key] = totals.get(key, 0) + share
+            tis = territory.tis_code
+            for right, share in zip(RIGHTS, _collection(territory), strict=True):
+                if share:
+                    totals[tis, right] = totals.get((tis, right), 0) + share
     for (tis, right), total in sorted(totals.items()):
         if total > 10000 + TOLERANCE:
             yield Finding(
