@@ -120,3 +120,15 @@ def test_directory_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     """A directory is no file: exit 2."""
     assert main(["validate", str(tmp_path)]) == 2
     assert capsys.readouterr().err
+
+
+def test_report_message_cap_is_exact() -> None:
+    """A report keeps N messages at cap N and counts the rest; statuses still see them all."""
+    bad = cwr_bytes([work(number=f"SW{n:04d}", iswc="T0000000000") for n in range(5)])
+    full = validate(io.BytesIO(bad))
+    total = len(full.messages)
+    for cap in (total, total - 1):
+        report = validate(io.BytesIO(bad), max_messages=cap)
+        assert len(report.messages) == cap
+        assert report.messages_dropped == total - cap
+        assert report.counts == full.counts

@@ -38,7 +38,10 @@ from gateway.validation.report import (
 if TYPE_CHECKING:
     from gateway.formats.cwr.events import RecordInfo
 
-MAX_LINES_KEPT = 20_000  # record texts kept for the report's "show the record" view
+MAX_LINES_KEPT = 20_000
+# Messages a report holds; past it they still decide statuses but are only counted, so a file
+# failing an edit in every transaction costs bounded memory.
+MAX_REPORT_MESSAGES = 100_000  # record texts kept for the report's "show the record" view
 Progress = Callable[[int], None]
 
 
@@ -50,9 +53,10 @@ def validate(
     version: str | None = None,
     limits: ReaderLimits | None = None,
     progress: Progress | None = None,
+    max_messages: int = MAX_REPORT_MESSAGES,
 ) -> Report:
     """Validate a CWR file and return its report (the stream is read once, front to back)."""
-    report = Report(source=source)
+    report = Report(source=source, message_cap=max_messages)
     policy: Policy | None = None
     pack_name = pack if isinstance(pack, str) else pack.name
     for event in read_cwr(stream, version=version, limits=limits):
@@ -101,9 +105,11 @@ def _pack(name: str, version: str) -> RulePack:
 
 
 def _keep(report: Report, policy: Policy, issues: Iterable[Issue]) -> list[Issue]:
-    """Pass issues through the pack and add the survivors to the report."""
+    """Pass issues through the pack and add the survivors to the report (up to its cap)."""
     kept = [i for i in map(policy.apply, issues) if i is not None]
-    report.messages.extend(kept)
+    room = max(report.message_cap - len(report.messages), 0)
+    report.messages_dropped += max(len(kept) - room, 0)
+    report.messages.extend(kept[:room])
     return kept
 
 
@@ -117,7 +123,7 @@ def _transaction(report: Report, policy: Policy, event: TransactionRead) -> None
                 issues.extend(_issue(report, policy, rule, f, event) for f in rule.check(header))
     first = len(report.messages)
     kept = _keep(report, policy, issues)
-    indexes = tuple(range(first, first + len(kept)))
+    indexes = tuple(range(first, len(report.messages)))
     rejections = {i.rejection for i in kept}
     if "ER" in rejections:
         report.file_rejected = True

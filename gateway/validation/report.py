@@ -90,6 +90,8 @@ class Report:
     sender: str = ""
     header: dict[str, Any] = field(default_factory=dict)
     messages: list[Issue] = field(default_factory=list)
+    messages_dropped: int = 0  # found past the engine's message cap: counted, not kept
+    message_cap: int = 100_000
     transactions: TransactionLog = field(default_factory=TransactionLog)
     # Text of every line a message points at, so a report can show the record beside it.
     lines: dict[int, str] = field(default_factory=dict)
@@ -159,6 +161,7 @@ class Report:
             "pack": self.pack,
             "sender": self.sender,
             "counts": self.counts,
+            "messages_dropped": self.messages_dropped,
             "messages": [message_dict(m) for m in self.messages],
             "transactions": [
                 {

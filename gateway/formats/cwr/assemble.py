@@ -7,7 +7,9 @@ No record type has its own code path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from gateway.model import MODEL_CLASSES, Record, TransactionRecord
@@ -73,7 +75,7 @@ class TransactionBuilder:
         return cast("TransactionRecord", self._build(self._root))
 
     def _build(self, node: _Node) -> Record:
-        make = factory(MODEL_CLASSES[self._types[node.record_type].model])
+        make = _factory(self._types[node.record_type].model)
         kwargs = node.values
         kwargs["record_type"] = node.record_type
         for attribute, children in node.children.items():
@@ -84,3 +86,8 @@ class TransactionBuilder:
         record = make(kwargs)
         self.positions[id(record)] = node.index
         return record
+
+
+@cache
+def _factory(model: str) -> Callable[[dict[str, Any]], Record]:
+    return factory(MODEL_CLASSES[model])

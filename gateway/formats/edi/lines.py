@@ -8,14 +8,12 @@ binary. Each line is yielded as bytes without its line end; an overlong line is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 DEFAULT_MAX_LINE = 4096  # the widest CWR record (NAT) is 663 characters
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
+class PhysicalLine(NamedTuple):
     """One line of the file as read, with what was odd about it."""
 
     number: int  # 1-based
