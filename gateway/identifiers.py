@@ -11,6 +11,7 @@ the check and raises ValueError when they are not that many ASCII digits.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from gateway.codes import lookup
 
@@ -43,6 +44,7 @@ def iswc_check_digit(digits: str) -> str:
     return _weighted_mod10(1, digits)
 
 
+@lru_cache(maxsize=65_536)  # registrations repeat the same parties: check each once
 def iswc_is_valid(value: str) -> bool:
     """Whether ``value`` is an ISWC as CWR holds it: ``T``, 9 digits and the check digit."""
     return (
@@ -64,6 +66,7 @@ def ipi_base_number_check_digit(digits: str) -> str:
     return _weighted_mod10(2, digits)
 
 
+@lru_cache(maxsize=65_536)  # registrations repeat the same parties: check each once
 def ipi_base_number_is_valid(value: str) -> bool:
     """Whether ``value`` is an IPI base number as CWR holds it: ``I-ddddddddd-c``."""
     return (
@@ -90,6 +93,7 @@ def ipi_name_number_check_digits(digits: str) -> str:
     return f"{(101 - total) % 100 if total else 0:02d}"
 
 
+@lru_cache(maxsize=65_536)  # registrations repeat the same parties: check each once
 def ipi_name_number_is_valid(value: str) -> bool:
     """Whether ``value`` is an 11-digit IPI name number with correct check digits."""
     return _is_digits(value, 11) and ipi_name_number_check_digits(value[:9]) == value[9:]

@@ -134,6 +134,8 @@ class RecordDecoder:
             f"        line = line.ljust({self.length})",
             "    v = {}",
             "    p = []",
+            # One look at the whole record spares the per-field case checks of clean records.
+            "    lower = line != line.upper()",
         ]
         for i, plan in enumerate(self._plans):
             lines.extend(self._field_source(i, plan, namespace))
@@ -159,7 +161,7 @@ class RecordDecoder:
             if plan.fmt == "N":
                 checks.append(("not (x.isascii() and x.isdigit())", "numeric"))
             if self._cased:
-                checks.append(("not x.isupper() and x.lower() != x.upper()", "case"))
+                checks.append(("lower and not x.isupper() and x.lower() != x.upper()", "case"))
             code = [*head, "    x = r.rstrip()", "    if x:"]
             for n, (condition, check) in enumerate(checks):
                 code += [f"        {'if' if n == 0 else 'elif'} {condition}:", problem(check, 12)]

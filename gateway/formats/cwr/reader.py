@@ -194,7 +194,7 @@ class _Reader:
         except UnicodeDecodeError:
             text = physical.data.decode(self._encoding, errors="replace")
             self._report("GW R 005", text[:3])
-        if _CONTROL.search(text):
+        if not text.isprintable() and _CONTROL.search(text):  # isprintable: the cheap common case
             self._report("GW R 001", text[:3].translate({0: "?"}), value=repr(text[:40]))
             return None
         return text
