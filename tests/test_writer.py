@@ -702,7 +702,25 @@ def test_2x_work_to_3x_reports_ownership_shares(version: str) -> None:
             Loss(1, sequence, "PWR", "publisher_name", "PUBLISHER ONE", reason.format("PWR"))
             in losses
         )
-    assert {x.record_type for x in losses if x.group is None} == {"HDR"}
+    # The sender is carried over (IPI name number, transmitter code): the header loses nothing.
+    assert [x for x in losses if x.group is None] == []
+
+
+def test_2x_sender_becomes_3x_transmitter() -> None:
+    """A 2.x society sender becomes a 3.x transmitter code; a publisher keeps its IPI number."""
+    society = replace(HEADER, sender_type="SO", sender_id="000000052")
+    for header, field, expected in (
+        (society, "sender_code", "052"),
+        (HEADER, "sender_ipi_name_number", "00000000199"),
+    ):
+        out = io.BytesIO()
+        w = CwrWriter(out, "3.1")
+        w.header(header)
+        w.close()
+        hdr = next(
+            e for e in read_cwr(io.BytesIO(out.getvalue())) if isinstance(e, FileStarted)
+        ).header
+        assert getattr(hdr, field) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from datetime import date, time
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from gateway import codes
 from gateway.formats.cwr.edits import NON_ROMAN_RECORDS
 from gateway.formats.cwr.layouts import LayoutSet, layout_set, record_types
 from gateway.model import FileHeader, FileTrailer, GroupHeader, GroupTrailer, Record
@@ -67,7 +68,11 @@ class CwrWriter:
             if self.version == "2.2":
                 header = replace(header, version="2.2", revision=header.revision or 2)
         else:
-            header = replace(header, version=self.version, revision=header.revision or 0)
+            header = replace(
+                _header_to_3x(header) if header.sender_id else header,
+                version=self.version,
+                revision=header.revision or 0,
+            )
         self._emit(self._encode(header, None))
 
     def group(self, transaction_type: str, batch_request: int | None = None) -> None:
@@ -207,6 +212,33 @@ class CwrWriter:
     def _lose(self, record_type: str, field: str | None, value: str, reason: str) -> None:
         group, transaction = self._where
         self.losses.append(Loss(group, transaction, record_type, field, value, reason))
+
+
+def _header_to_3x(header: FileHeader) -> FileHeader:
+    """Carry a 2.x sender over to 3.x: a society by its code, others by IPI name number.
+
+    2.x says who sent a file with a sender ID (society code, or IPI name number whose first
+    two digits may sit in Sender Type); 3.x with a transmitter code and an IPI name number.
+    """
+    sender_type, sender_id = header.sender_type, header.sender_id.lstrip("0")
+    if sender_type.isdigit():  # the 2.1 Rev 8 IPNN workaround: 2 leading digits in Sender Type
+        sender_type, sender_id = "PB", sender_type + header.sender_id
+    if sender_type == "SO":
+        code = header.sender_code or sender_id.zfill(3)
+        return replace(header, sender_code=code, sender_id="", edi_version="")
+    ipi = sender_id.zfill(11)
+    code = header.sender_code
+    if not code:
+        known = codes.sender_by_ipi(ipi)
+        code = known.code if known is not None else ""
+    return replace(
+        header,
+        sender_type=sender_type,
+        sender_code=code,
+        sender_ipi_name_number=header.sender_ipi_name_number or ipi,
+        sender_id="",
+        edi_version="",  # the 2.x EDI constant: 3.x has none, nothing is lost
+    )
 
 
 def _renamed_type(record_type: str, version: str) -> str:
