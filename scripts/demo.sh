@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/gateway ]; then
   python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e .
+  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1
+  .venv/bin/pip install -q -e . >out-install.log 2>&1 || { cat out-install.log; exit 2; }
+  rm -f out-install.log
 fi
 gw=.venv/bin/gateway
 in=fixtures/cwr/CW260001119_052.V21
@@ -24,6 +25,6 @@ echo "== translations"
 $gw translate "$in" --to cwr22 -o out/CW260001119_052.V22
 $gw translate "$in" --to cwr31 -o out/CW260001119_052_V3-1-0.SUB --losses out/losses_31.json
 echo "== the 2.2 translation validates as the original did"
-$gw validate out/CW260001119_052.V22 --society prs --format json | python3 -c \
+{ $gw validate out/CW260001119_052.V22 --society prs --format json || [ $? -eq 1 ]; } | python3 -c \
   'import json,sys; r=json.load(sys.stdin); print(r["version"], r["status"], r["counts"])'
 echo "Reports in out/: report.html, report.json, the ACK file, the translations and losses_31.json"
