@@ -25,7 +25,7 @@ def coverage(family: str) -> list[EditCoverage]:
     major = int(family[0])
     reader = {for_version(e, major) for e in CISAC_READER_EDITS}
     fields = field_edit_ids() if major == 2 else set()
-    rules = set(implemented()) if major == 2 else set()
+    rules = set(implemented(str(major)))
     rows = []
     for edit_id, entries in catalogue(family).items():
         key = str(edit_id)

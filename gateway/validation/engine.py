@@ -118,7 +118,7 @@ def _transaction(report: Report, policy: Policy, event: TransactionRead) -> None
     header = transaction.record
     issues = list(event.issues)
     if header.record_type != "ACK":
-        for rule in rules_for(header.record_type):
+        for rule in rules_for(header.record_type, report.version[:1] or "2"):
             if policy.enabled(rule.edit):
                 issues.extend(_issue(report, policy, rule, f, event) for f in rule.check(header))
     first = len(report.messages)

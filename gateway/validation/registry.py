@@ -36,39 +36,52 @@ class Rule:
     """A registered edit: its identity, the header record types it runs on, its function."""
 
     edit: str
+    family: str  # "2" or "3": the catalogue the identity belongs to
     applies_to: frozenset[str]
     check: RuleFunction
     rejection: str  # the default when the catalogue has no row for the edit
     text: str
 
 
-_RULES: dict[str, Rule] = {}
+_RULES: dict[tuple[str, str], Rule] = {}
+# 3.x transaction types; a rule running on any of them carries a CWR22-0146 identity.
+_FAMILY_3 = frozenset({"WRK", "DRW", "ISR", "ISA"})
+# EXC exists in both families; its 3.x rules name 3.x edits (EXC T ...), its 2.x ones NWR edits.
 
 
 def edit(
-    identity: str, *applies_to: str, rejection: str = "TR", text: str = ""
+    identity: str, *applies_to: str, rejection: str = "TR", text: str = "", family: str = ""
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register ``check`` as the edit ``identity`` ("NWR T 012") for these transaction types."""
+    """Register ``check`` as the edit ``identity`` ("NWR T 012") for these transaction types.
+
+    The family (2.x or 3.x catalogue) follows from the transaction types unless given.
+    """
+    kinds = frozenset(applies_to)
+    family = family or ("3" if kinds & _FAMILY_3 or identity.startswith("EXC") else "2")
 
     def register(check: RuleFunction) -> RuleFunction:
-        if identity in _RULES:
-            raise ValueError(f"edit {identity} is registered twice")
-        _RULES[identity] = Rule(identity, frozenset(applies_to), check, rejection, text)
+        if (family, identity) in _RULES:
+            raise ValueError(f"edit {identity} ({family}.x) is registered twice")
+        _RULES[family, identity] = Rule(identity, family, kinds, check, rejection, text)
         return check
 
     return register
 
 
-def rules_for(transaction_type: str) -> Iterator[Rule]:
-    """The registered rules that run on a transaction of this type."""
+def rules_for(transaction_type: str, family: str | None = None) -> Iterator[Rule]:
+    """The registered rules that run on a transaction of this type (in files of ``family``)."""
     _load()
-    return (r for r in _RULES.values() if transaction_type in r.applies_to)
+    return (
+        r
+        for r in _RULES.values()
+        if transaction_type in r.applies_to and (family is None or r.family == family)
+    )
 
 
-def implemented() -> tuple[str, ...]:
-    """Identities of every edit with a rule, sorted."""
+def implemented(family: str = "2") -> tuple[str, ...]:
+    """Identities of every edit of the family's catalogue with a rule, sorted."""
     _load()
-    return tuple(sorted(_RULES))
+    return tuple(sorted(edit for fam, edit in _RULES if fam == family))
 
 
 def _load() -> None:
