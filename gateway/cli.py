@@ -20,7 +20,7 @@ from gateway.reports import render_html, render_text
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.coverage import coverage
 from gateway.validation.engine import validate
-from gateway.validation.packs import packs
+from gateway.validation.packs import load_pack, packs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -220,8 +220,6 @@ def _edits(args: argparse.Namespace) -> int:
 def _society_code(value: str) -> str:
     if value.isdigit():
         return value.zfill(3)
-    from gateway.validation.packs import load_pack  # noqa: PLC0415
-
     societies = load_pack(value).societies
     return next(iter(societies), "000")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from datetime import date, time
+from typing import TypeVar
 
 from gateway.formats.cwr.writer import CwrWriter
 from gateway.model import (
@@ -33,6 +34,28 @@ HEADER = FileHeader(
 )
 
 
+T = TypeVar("T", PublisherTerritory, WriterTerritory)
+
+
+def territory(
+    cls: type[T], record_type: str, party: str, shares: tuple[int, int, int], **changes: object
+) -> T:
+    """A party's PR/MR/SR collection in one territory: worldwide, included, first of its party."""
+    pr, mr, sr = shares
+    base = cls(
+        record_type=record_type,
+        interested_party_number=party,
+        pr_collection_share=pr,
+        mr_collection_share=mr,
+        sr_collection_share=sr,
+        inclusion_exclusion="I",
+        tis_code="2136",
+        shares_change="N",
+        sequence=1,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
 def publisher(pr: int = 5000, mr: int = 5000, sr: int = 5000, **changes: object) -> Publisher:
     """The submitter's original publisher, PRS-affiliated, collecting worldwide."""
     base = Publisher(
@@ -48,19 +71,7 @@ def publisher(pr: int = 5000, mr: int = 5000, sr: int = 5000, **changes: object)
         mr_ownership_share=mr,
         sr_society="052",
         sr_ownership_share=sr,
-        territories=(
-            PublisherTerritory(
-                record_type="SPT",
-                interested_party_number="P000001",
-                pr_collection_share=pr,
-                mr_collection_share=mr,
-                sr_collection_share=sr,
-                inclusion_exclusion="I",
-                tis_code="2136",
-                shares_change="N",
-                sequence=1,
-            ),
-        ),
+        territories=(territory(PublisherTerritory, "SPT", "P000001", (pr, mr, sr)),),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -80,19 +91,7 @@ def writer(pr: int = 5000, mr: int = 5000, sr: int = 5000, **changes: object) ->
         mr_ownership_share=mr,
         sr_society="052",
         sr_ownership_share=sr,
-        territories=(
-            WriterTerritory(
-                record_type="SWT",
-                interested_party_number="W000001",
-                pr_collection_share=pr,
-                mr_collection_share=mr,
-                sr_collection_share=sr,
-                inclusion_exclusion="I",
-                tis_code="2136",
-                shares_change="N",
-                sequence=1,
-            ),
-        ),
+        territories=(territory(WriterTerritory, "SWT", "W000001", (pr, mr, sr)),),
         publishers=(
             PublisherForWriter(
                 record_type="PWR",

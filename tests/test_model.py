@@ -44,7 +44,7 @@ def test_every_record_class_is_discovered() -> None:
     """The discovery below finds every class the record-type table can name, and Record itself."""
     names = {cls.__name__ for cls in CLASSES}
     assert set(MODEL_CLASSES) <= names
-    assert {"Record", "Issue", "Transaction", "Group", "CwrFile"} <= names
+    assert {"Record", "Issue", "Transaction"} <= names
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)

@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import TypeVar
 
 import pytest
+from builders import territory
 from conftest import SAMPLES
 
 from gateway.formats.cwr.writer import CwrWriter
@@ -63,16 +64,16 @@ def spt(
     sequence: int = 1,
 ) -> PublisherTerritory:
     """A publisher's collection in one territory for one recipient (SPT or OPT)."""
-    return PublisherTerritory(
-        record_type=record_type,
-        sequence=sequence,
-        interested_party_number=ip,
-        pr_collection_share=pr,
-        mr_collection_share=mr,
-        sr_collection_share=sr,
-        inclusion_exclusion=ie,
+    return territory(
+        PublisherTerritory,
+        record_type,
+        ip,
+        (pr, mr, sr),
         tis_code=tis,
+        inclusion_exclusion=ie,
         recipient_code=recipient,
+        sequence=sequence,
+        shares_change="",
     )
 
 
@@ -89,16 +90,16 @@ def swt(
     sequence: int = 1,
 ) -> WriterTerritory:
     """A writer's collection in one territory for one recipient (SWT or OWT)."""
-    return WriterTerritory(
-        record_type=record_type,
-        sequence=sequence,
-        interested_party_number=ip,
-        pr_collection_share=pr,
-        mr_collection_share=mr,
-        sr_collection_share=sr,
-        inclusion_exclusion=ie,
+    return territory(
+        WriterTerritory,
+        record_type,
+        ip,
+        (pr, mr, sr),
         tis_code=tis,
+        inclusion_exclusion=ie,
         recipient_code=recipient,
+        sequence=sequence,
+        shares_change="",
     )
 
 

@@ -16,7 +16,7 @@ from gateway.model.parties import (
     WriterNonRomanName,
     WriterTerritory,
 )
-from gateway.model.transaction import CwrFile, Group, Transaction, TransactionRecord
+from gateway.model.transaction import Transaction, TransactionRecord
 from gateway.model.work import (
     AdditionalInfo,
     AlternateTitle,
@@ -85,10 +85,8 @@ __all__ = [
     "AlternateTitle",
     "AudioVisualProduction",
     "CrossReference",
-    "CwrFile",
     "FileHeader",
     "FileTrailer",
-    "Group",
     "GroupHeader",
     "GroupTrailer",
     "InstrumentDetail",

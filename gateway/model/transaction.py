@@ -1,4 +1,4 @@
-"""Transactions and the file they travel in: the unit everything downstream handles."""
+"""Transactions: the unit everything downstream handles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TypeAlias
 
 from gateway.model.ack import Acknowledgement
 from gateway.model.agreement import Agreement
-from gateway.model.envelope import FileHeader, GroupHeader
 from gateway.model.work import Work
 
 TransactionRecord: TypeAlias = Work | Agreement | Acknowledgement
@@ -25,25 +24,3 @@ class Transaction:
     def transaction_type(self) -> str:
         """NWR, REV, ACK, AGR, WRK ... as the header record says."""
         return self.record.record_type
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """A group of transactions of one type."""
-
-    header: GroupHeader
-    transactions: tuple[Transaction, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CwrFile:
-    """A whole CWR file held in memory (small files, tests, translation of one file)."""
-
-    version: str
-    header: FileHeader
-    groups: tuple[Group, ...]
-
-    @property
-    def transactions(self) -> tuple[Transaction, ...]:
-        """Every transaction of every group, in file order."""
-        return tuple(t for g in self.groups for t in g.transactions)

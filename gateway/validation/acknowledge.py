@@ -11,7 +11,6 @@ transaction whose group or file was rejected.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -19,7 +18,7 @@ from gateway import codes
 from gateway.formats.cwr.events import FileStarted, TransactionRead
 from gateway.formats.cwr.reader import read_cwr
 from gateway.formats.cwr.writer import CwrWriter
-from gateway.model import Acknowledgement, FileHeader, Issue, Message, Work
+from gateway.model import Acknowledgement, Agreement, FileHeader, Issue, Message, Work
 from gateway.validation.report import ACK_STATUS, Report
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ def _ack(
     record = event.transaction.record
     messages = tuple(_message(report.messages[i]) for i in summary.messages)
     work = record if isinstance(record, Work) and echo else None
-    agreement = record if echo and record.record_type == "AGR" else None
+    agreement = record if isinstance(record, Agreement) and echo else None
     return Acknowledgement(
         record_type="ACK",
         creation_date=header.creation_date,
@@ -116,8 +115,8 @@ def _ack(
         processing_date=now.date(),
         transaction_status=status,
         messages=messages,
-        work=replace(work, record_type=work.record_type) if work is not None else None,
-        agreement=agreement,  # type: ignore[arg-type]
+        work=work,
+        agreement=agreement,
     )
 
 

@@ -192,13 +192,7 @@ def _issue(
     column = width = None
     if finding.field is not None:
         layout = layout_set(report.version).layouts.get(record.record_type)
-        if layout is not None:
-            try:
-                f = layout.field(finding.field)
-            except KeyError:
-                pass
-            else:
-                column, width = f.start, f.size
+        column, width = (layout and layout.position(finding.field)) or (None, None)
     edit = rule.edit
     base = policy.text(edit) or rule.text
     text = f"{base} ({finding.text})" if finding.text and base else (finding.text or base or edit)

@@ -40,6 +40,10 @@ class TransactionBuilder:
         self._last: dict[str, tuple[int, _Node]] = {header: (0, self._root)}
         self._count = 1
 
+    def fill_header(self, values: dict[str, Any]) -> None:
+        """Give the header record its values (decoded after the transaction opened)."""
+        self._root.values.update(values)
+
     @property
     def header_type(self) -> str:
         """The record type that opened the transaction."""

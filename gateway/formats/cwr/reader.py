@@ -445,8 +445,8 @@ class _Reader:
             issues=[],
         )
         self._attach_stray()
-        values = self._fields(record_type, text, rseq) or {}
-        self._open.builder = TransactionBuilder(self._layouts.record_types, record_type, values)
+        # Decoded once the transaction is open, so its field findings belong to it.
+        self._open.builder.fill_header(self._fields(record_type, text, rseq) or {})
 
     def _close_transaction(self) -> Iterator[Event]:
         closed = self._closed()
@@ -546,9 +546,7 @@ class _Reader:
     ) -> Issue:
         if field is not None and column is None:
             layout = self._layouts.layouts.get(record_type)
-            if layout is not None and field in {f.name for f in layout.fields}:
-                located = layout.field(field)
-                column, width = located.start, located.size
+            column, width = (layout and layout.position(field)) or (None, None)
         spec = READER_EDITS.get(edit)
         edit = for_version(edit, self._layouts.major)
         level = spec.level if spec else edit.split()[1]

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from gateway import codes
 from gateway.formats.cwr.edits import NON_ROMAN_RECORDS
 from gateway.formats.cwr.layouts import LayoutSet, layout_set, record_types
-from gateway.model import FileHeader, FileTrailer, GroupHeader, GroupTrailer, Record
+from gateway.model import (
+    MODEL_CLASSES,
+    FileHeader,
+    FileTrailer,
+    GroupHeader,
+    GroupTrailer,
+    Record,
+)
 
 if TYPE_CHECKING:
     from gateway.formats.edi.layout import Field, Layout
@@ -277,8 +284,6 @@ def _child_attributes(model: str) -> tuple[str, ...]:
 @cache
 def _lossy_fields(model: str, version: str, record_type: str) -> tuple[str, ...]:
     """Model fields of this record that the version's layout cannot hold."""
-    from gateway.model import MODEL_CLASSES  # noqa: PLC0415 - avoids a cycle at import time
-
     layout = layout_set(version).layouts.get(record_type)
     held = {f.name for f in layout.fields} if layout else set()
     children = set(_child_attributes(model))

@@ -69,6 +69,13 @@ class Layout:
                 return f
         raise KeyError(f"{self.record_type} {self.version} has no field {name!r}")
 
+    def position(self, name: str) -> tuple[int, int] | None:
+        """A field's 1-based start and size, or None when the layout has no such field."""
+        for f in self.fields:
+            if f.name == name:
+                return f.start, f.size
+        return None
+
     @property
     def model_fields(self) -> tuple[Field, ...]:
         """Fields the canonical model holds."""
