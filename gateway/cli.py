@@ -1,4 +1,4 @@
-"""The ``gateway`` command: validate, translate and acknowledge CWR files.
+"""The ``gateway`` command: validate, translate and acknowledge CWR and works XML files.
 
 Exit status (DESIGN contract): 0 accepted / succeeded, 1 the input was rejected in whole or
 in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progress to stderr.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from gateway.formats.cwr.layouts import VERSIONS
-from gateway.formats.cwr.translate import translate_cwr
+from gateway.formats.translate import XML, XmlTarget, translate
 from gateway.reports import render_html, render_text
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.coverage import coverage
@@ -25,10 +25,11 @@ from gateway.validation.packs import load_pack, packs
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from gateway.formats.translate import TranslationResult
     from gateway.validation.report import Report
 
 OK, REJECTED, CANNOT_RUN = 0, 1, 2
-TARGETS = {f"cwr{v.replace('.', '')}": v for v in VERSIONS}
+TARGETS = {f"cwr{v.replace('.', '')}": v for v in VERSIONS} | {"xml": XML}
 PROGRESS_EVERY = 50_000  # transactions between progress lines
 LARGE_FILE = 5 * 1024 * 1024  # bytes from which progress is shown
 
@@ -77,9 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.set_defaults(run=_validate)
 
-    t = commands.add_parser("translate", help="re-encode a CWR file in another CWR version")
-    t.add_argument("file", type=Path, help="the CWR file to translate")
-    t.add_argument("--to", required=True, choices=sorted(TARGETS), help="target version")
+    t = commands.add_parser(
+        "translate", help="re-encode a CWR or works XML file as another CWR version or as XML"
+    )
+    t.add_argument("file", type=Path, help="the CWR or works XML file to translate")
+    t.add_argument(
+        "--to", required=True, choices=sorted(TARGETS), help="target CWR version, or xml"
+    )
+    t.add_argument("--sender", help="XML target: the sending society's code (default: from HDR)")
+    t.add_argument(
+        "--recipient", action="append", help="XML target: a receiving society's code (repeatable)"
+    )
     t.add_argument("-o", "--output", type=Path, help="write the translation here instead of stdout")
     t.add_argument(
         "--losses", type=Path, help="write the loss report (JSON) here; a summary goes to stderr"
@@ -147,10 +156,12 @@ def _translate(args: argparse.Namespace) -> int:
         target: BinaryIO = (
             stack.enter_context(args.output.open("wb")) if args.output else sys.stdout.buffer
         )
-        result = translate_cwr(source, target, TARGETS[args.to])
+        xml = XmlTarget(sender=args.sender, recipients=tuple(args.recipient or ()))
+        result = translate(source, target, TARGETS[args.to], xml=xml)
     if not result.source_version:
         raise UsageError(
-            f"{args.file} is not a CWR file: {result.issues[0].text if result.issues else 'no HDR'}"
+            f"{args.file} cannot be translated: "
+            f"{result.issues[0].text if result.issues else 'no transmission header'}"
         )
     losses = [asdict(loss) for loss in result.losses]
     if args.losses:
@@ -167,8 +178,9 @@ def _translate(args: argparse.Namespace) -> int:
             + "\n"
         )
     print(
-        f"gateway: translated {result.transactions} transactions from CWR {result.source_version} "
-        f"to {result.target_version}; {len(result.losses)} field(s) the target cannot hold",
+        f"gateway: translated {result.transactions} transactions from {_source(result)} "
+        f"to {_target(result.target_version)}; "
+        f"{len(result.losses)} field(s) the target cannot hold",
         file=sys.stderr,
     )
     for loss in result.losses[:20]:
@@ -179,6 +191,16 @@ def _translate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return OK
+
+
+def _source(result: TranslationResult) -> str:
+    if result.source_format == "cwr":
+        return f"CWR {result.source_version}"
+    return f"works XML (CWR {result.source_version} semantics)"
+
+
+def _target(version: str) -> str:
+    return "works XML" if version == XML else f"CWR {version}"
 
 
 def _ack(args: argparse.Namespace) -> int:

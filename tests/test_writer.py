@@ -16,8 +16,9 @@ from conftest import SAMPLES
 from gateway.formats.cwr.events import FileStarted, GroupStarted, TransactionRead
 from gateway.formats.cwr.layouts import layout_set
 from gateway.formats.cwr.reader import read_cwr
-from gateway.formats.cwr.translate import TranslationResult, translate_cwr
 from gateway.formats.cwr.writer import CwrWriter, Loss
+from gateway.formats.translate import TranslationResult
+from gateway.formats.translate import translate as translate_file
 from gateway.model import (
     AdditionalInfo,
     AlternateTitle,
@@ -228,7 +229,7 @@ def read_transactions(data: bytes) -> list[TransactionRead]:
 def translate(data: bytes, version: str) -> tuple[bytes, TranslationResult]:
     """A translation of ``data`` to ``version``: the output and the result."""
     out = io.BytesIO()
-    result = translate_cwr(io.BytesIO(data), out, version)
+    result = translate_file(io.BytesIO(data), out, version)
     return out.getvalue(), result
 
 

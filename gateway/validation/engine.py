@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from gateway import codes
 from gateway.formats.cwr.events import (
+    Event,
     FileEnded,
     FileStarted,
     GroupEnded,
@@ -23,6 +24,8 @@ from gateway.formats.cwr.events import (
 )
 from gateway.formats.cwr.layouts import layout_set
 from gateway.formats.cwr.reader import ReaderLimits, read_cwr
+from gateway.formats.detect import CWR, WORKS_XML, detect_format
+from gateway.formats.xml.checked_reader import check_document, read_works_checked
 from gateway.model import Issue, Record, values
 from gateway.validation.packs import PackError, RulePack, load_pack
 from gateway.validation.policy import Policy
@@ -59,7 +62,7 @@ def validate(
     report = Report(source=source, message_cap=max_messages)
     policy: Policy | None = None
     pack_name = pack if isinstance(pack, str) else pack.name
-    for event in read_cwr(stream, version=version, limits=limits):
+    for event in _events(stream, report, version, limits):
         if isinstance(event, FileStarted):
             report.version = event.version
             report.header = {k: v for k, v in values(event.header).items() if v not in ("", None)}
@@ -92,6 +95,20 @@ def validate(
         if any(i.rejection == "ER" for i in kept):
             report.file_rejected = True
     return report
+
+
+def _events(
+    stream: BinaryIO, report: Report, version: str | None, limits: ReaderLimits | None
+) -> Iterable[Event]:
+    """The reader's events for whatever format the stream holds (CWR unless it is XML)."""
+    kind = detect_format(stream) if stream.seekable() else CWR
+    if kind == CWR:
+        return read_cwr(stream, version=version, limits=limits)
+    report.format = "xml"
+    report.schema = kind.removeprefix("xml:")
+    if kind == WORKS_XML:
+        return read_works_checked(stream)
+    return check_document(stream, report.schema)
 
 
 def _pack(name: str, version: str) -> RulePack:
@@ -190,7 +207,7 @@ def _issue(
     position = event.positions.get(id(record), 0)
     info: RecordInfo = event.records[position]
     column = width = None
-    if finding.field is not None:
+    if finding.field is not None and report.format == "cwr":
         layout = layout_set(report.version).layouts.get(record.record_type)
         column, width = (layout and layout.position(finding.field)) or (None, None)
     edit = rule.edit

@@ -85,6 +85,7 @@ class Report:
 
     source: str
     format: str = "cwr"
+    schema: str = ""  # for XML: works, ack or distribution
     version: str = ""
     pack: str = "cisac"
     sender: str = ""
@@ -157,6 +158,7 @@ class Report:
             "source": self.source,
             "status": self.status,
             "format": self.format,
+            "schema": self.schema or None,
             "version": self.version,
             "pack": self.pack,
             "sender": self.sender,

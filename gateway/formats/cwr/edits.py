@@ -50,6 +50,14 @@ GATEWAY_EDITS: dict[str, ReaderEdit] = {
     "GW E 004": ReaderEdit(
         "E", "ER", "too many messages; the rest of the file was read but not reported"
     ),
+    "GW F 007": ReaderEdit("F", "TR", "the XML element's value cannot be read as its field"),
+    "GW E 005": ReaderEdit("E", "ER", "the XML document is not well-formed"),
+    "GW E 006": ReaderEdit("E", "ER", "the XML document declares a DTD or entities (refused)"),
+    "GW E 007": ReaderEdit("E", "ER", "the XML document exceeds a size or depth limit"),
+    "GW E 008": ReaderEdit("E", "ER", "the XML document is not of a gateway format"),
+    "GW E 009": ReaderEdit("E", "ER", "the XML document breaks its schema outside any transaction"),
+    "GW G 001": ReaderEdit("G", "GR", "the XML group header breaks the works schema"),
+    "GW T 003": ReaderEdit("T", "TR", "the transaction's XML breaks the works schema"),
     "GW T 001": ReaderEdit("T", "TR", "a detail record appears outside any transaction"),
     "GW T 002": ReaderEdit(
         "T", "RR", "record is not allowed here: no parent record precedes it in the transaction"

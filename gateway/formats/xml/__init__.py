@@ -1,0 +1,1 @@
+"""The gateway's XML formats: works registrations, acknowledgements, distribution statements."""
