@@ -1,0 +1,189 @@
+"""Persistence: the raw-file blob store and the gateway's state (SQLite by default).
+
+``Store`` is the contract the service and the delivery worker rely on; ``SqliteStore`` serves one
+process. A PostgreSQL twin for several processes claims the outbox with ``SELECT ... FOR UPDATE
+SKIP LOCKED`` under the same lease rules, so nothing above this package changes. Every method is
+synchronous and one transaction; async code calls it through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Protocol, Unpack
+
+from gateway.store.blobs import BlobRef, BlobStore
+from gateway.store.errors import Conflict, InvalidValue, NotFound, StoreError, TooLarge
+from gateway.store.rows import (
+    Delivery,
+    DeliveryState,
+    DuplicateReason,
+    NewDelivery,
+    Registration,
+    SentTransaction,
+    Submission,
+    SubmissionChanges,
+    SubmissionStatus,
+    new_id,
+)
+from gateway.store.sqlite import SqliteStore
+
+
+class Store(Protocol):
+    """The gateway's state: submissions, outbox, ACK correlation, registrations and nonces.
+
+    Lease rules every implementation keeps: ``claim_due`` hands a delivery to one worker until
+    its lease ends; after that another worker may claim it, and the ``mark_*`` calls of a worker
+    that no longer holds the lease answer False and change nothing.
+    """
+
+    def close(self) -> None:
+        """Release the database; the store refuses calls afterwards."""
+
+    def record_submission(
+        self,
+        sender: str,
+        receiver: str,
+        file_name: str,
+        sha256: str,
+        size: int,
+        *,
+        file_format: str = "",
+        version: str = "",
+        received_at: datetime | None = None,
+        submission_id: str | None = None,
+    ) -> tuple[Submission, DuplicateReason | None]:
+        """Record a received file once; a repeat returns the original and why it is one."""
+        ...
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        """A submission by id, or None."""
+        ...
+
+    def list_submissions(self, sender: str) -> list[Submission]:
+        """A sender's submissions, oldest first."""
+        ...
+
+    def update_submission(
+        self, submission_id: str, **changes: Unpack[SubmissionChanges]
+    ) -> Submission:
+        """Change some fields of a submission; the updated row."""
+        ...
+
+    def complete_routing(
+        self,
+        submission_id: str,
+        deliveries: Sequence[NewDelivery],
+        sent_transactions: Sequence[SentTransaction],
+        status: SubmissionStatus = "routed",
+    ) -> list[Delivery]:
+        """Queue deliveries, index the sent transactions and set the status, all or none."""
+        ...
+
+    def claim_due(
+        self, now: datetime, lease_seconds: float, worker_id: str, limit: int
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries (or ones with an expired lease) to a worker."""
+        ...
+
+    def mark_delivered(
+        self, delivery_id: str, worker_id: str, receipt: str, *, now: datetime | None = None
+    ) -> bool:
+        """Record a delivery as done; False if the lease belongs to another worker."""
+        ...
+
+    def mark_retry(
+        self,
+        delivery_id: str,
+        worker_id: str,
+        error: str,
+        next_attempt_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Count a failed attempt and queue the next; False if the lease is not this worker's."""
+        ...
+
+    def mark_dead(
+        self, delivery_id: str, worker_id: str, reason: str, *, now: datetime | None = None
+    ) -> bool:
+        """Dead-letter a delivery after a final failure; False if the lease is not its."""
+        ...
+
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
+        """A delivery by id, or None."""
+        ...
+
+    def list_deliveries(
+        self, submission_id: str | None = None, state: DeliveryState | None = None
+    ) -> list[Delivery]:
+        """Deliveries, oldest first, optionally of one submission and/or in one state."""
+        ...
+
+    def pending_count(self) -> int:
+        """How many deliveries are pending or in flight."""
+        ...
+
+    def find_sent(
+        self,
+        recipient: str,
+        creation_date: date,
+        creation_time: time,
+        group_id: int,
+        transaction_sequence: int,
+    ) -> SentTransaction | None:
+        """The sent transaction an ACK from ``recipient`` answers."""
+        ...
+
+    def upsert_registration(
+        self,
+        sender: str,
+        submitter_work_number: str,
+        society: str,
+        status: str,
+        *,
+        society_work_number: str | None = None,
+        iswc: str | None = None,
+        title: str | None = None,
+        updated_at: datetime | None = None,
+    ) -> Registration:
+        """Record where a work stands at a society; the row as it now is."""
+        ...
+
+    def registrations(
+        self, sender: str, submitter_work_number: str | None = None
+    ) -> list[Registration]:
+        """A sender's registrations, of one work if given."""
+        ...
+
+    def remember_nonce(
+        self, key_id: str, nonce: str, seen_at: datetime, expires_at: datetime
+    ) -> bool:
+        """Remember a request nonce until it expires; False if it was already seen."""
+        ...
+
+
+if TYPE_CHECKING:
+    _SQLITE_IS_A_STORE: type[Store] = SqliteStore  # mypy checks the class keeps the contract
+
+__all__ = [
+    "BlobRef",
+    "BlobStore",
+    "Conflict",
+    "Delivery",
+    "DeliveryState",
+    "DuplicateReason",
+    "InvalidValue",
+    "NewDelivery",
+    "NotFound",
+    "Registration",
+    "SentTransaction",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "Submission",
+    "SubmissionChanges",
+    "SubmissionStatus",
+    "TooLarge",
+    "new_id",
+]

@@ -1,0 +1,590 @@
+"""The gateway's state in one SQLite file: submissions, the outbox, ACK correlation, registrations.
+
+Every public method is one transaction and safe to call from any thread (the service calls them
+through ``asyncio.to_thread``): each thread gets its own connection, and writers take SQLite's
+write lock up front (``BEGIN IMMEDIATE``), so check-then-insert sequences cannot interleave, even
+between processes. The file runs in WAL mode with ``synchronous=FULL``: a committed change
+survives a crash or power cut, an uncommitted one leaves no trace.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Self, Unpack
+
+from gateway.codes import lookup
+from gateway.store._columns import (
+    check_sha256,
+    check_status,
+    delivery_row,
+    hms_text,
+    registration_row,
+    sent_row,
+    submission_row,
+    utc_text,
+)
+from gateway.store.errors import Conflict, InvalidValue, NotFound, StoreError
+from gateway.store.rows import (
+    DELIVERY_STATES,
+    REGISTRATION_SENT,
+    Delivery,
+    DeliveryState,
+    DuplicateReason,
+    NewDelivery,
+    Registration,
+    SentTransaction,
+    Submission,
+    SubmissionChanges,
+    SubmissionStatus,
+    new_id,
+)
+from gateway.store.schema import migrate
+
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+MIN_SQLITE = (3, 37, 0)  # STRICT tables; RETURNING needs 3.35
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class SqliteStore:
+    """The store on one SQLite database file, created and migrated on open."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(f"SQLite {sqlite3.sqlite_version} is too old; 3.37 or later needed")
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._clock = clock
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            migrate(self._connection(), str(path))
+        except (OSError, sqlite3.Error) as err:
+            self.close()
+            raise StoreError(f"cannot open database {path}: {err}") from err
+        except StoreError:
+            self.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every connection; the store refuses calls afterwards."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- submissions -------------------------------------------------------------------------
+
+    def record_submission(
+        self,
+        sender: str,
+        receiver: str,
+        file_name: str,
+        sha256: str,
+        size: int,
+        *,
+        file_format: str = "",
+        version: str = "",
+        received_at: datetime | None = None,
+        submission_id: str | None = None,
+    ) -> tuple[Submission, DuplicateReason | None]:
+        """Record a received file once; a repeat returns the original and why it is one.
+
+        The same bytes (``"same_bytes"``) or the same non-empty file name (``"same_name"``) from
+        the same sender is the same submission: the original comes back, nothing is written.
+        """
+        if not sender:
+            raise InvalidValue("a submission needs a sender")
+        check_sha256(sha256)
+        if size < 0:
+            raise InvalidValue(f"size must not be negative, got {size}")
+        now = utc_text(received_at or self._clock())
+        new = submission_id or new_id("sub_")
+        with self._transaction(write=True) as conn:
+            row = conn.execute(
+                "SELECT * FROM submissions WHERE sender = ? AND sha256 = ?", (sender, sha256)
+            ).fetchone()
+            if row is not None:
+                return submission_row(row), "same_bytes"
+            if file_name:
+                row = conn.execute(
+                    "SELECT * FROM submissions WHERE sender = ? AND file_name = ?",
+                    (sender, file_name),
+                ).fetchone()
+                if row is not None:
+                    return submission_row(row), "same_name"
+            row = conn.execute(
+                "INSERT INTO submissions (id, sender, receiver, file_name, sha256, size,"
+                " received_at, format, version, status, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) RETURNING *",
+                (new, sender, receiver, file_name, sha256, size, now, file_format, version, now),
+            ).fetchone()
+            return submission_row(row), None
+
+    def get_submission(self, submission_id: str) -> Submission | None:
+        """A submission by id, or None."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+            ).fetchone()
+        return None if row is None else submission_row(row)
+
+    def list_submissions(self, sender: str) -> list[Submission]:
+        """A sender's submissions, oldest first."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM submissions WHERE sender = ? ORDER BY received_at, rowid", (sender,)
+            ).fetchall()
+        return [submission_row(row) for row in rows]
+
+    def update_submission(
+        self, submission_id: str, **changes: Unpack[SubmissionChanges]
+    ) -> Submission:
+        """Change some fields of a submission; the updated row (NotFound if there is none)."""
+        unknown = set(changes) - set(SubmissionChanges.__annotations__)
+        if unknown:
+            raise InvalidValue(f"submission fields that cannot be changed: {sorted(unknown)}")
+        for required in ("receiver", "format", "version", "status"):
+            if required in changes and changes[required] is None:
+                raise InvalidValue(f"submission {required} cannot be empty")
+        if "status" in changes:
+            check_status(changes["status"])
+        # One static statement: each column is set only if its flag says it was given.
+        params: dict[str, object] = {"id": submission_id, "updated_at": utc_text(self._clock())}
+        for column in SubmissionChanges.__annotations__:
+            params[f"set_{column}"] = column in changes
+            params[column] = changes.get(column)
+        with self._transaction(write=True) as conn:
+            row = conn.execute(_UPDATE_SUBMISSION, params).fetchone()
+        if row is None:
+            raise NotFound(f"no submission {submission_id}")
+        return submission_row(row)
+
+    # -- outbox ------------------------------------------------------------------------------
+
+    def complete_routing(
+        self,
+        submission_id: str,
+        deliveries: Sequence[NewDelivery],
+        sent_transactions: Sequence[SentTransaction],
+        status: SubmissionStatus = "routed",
+    ) -> list[Delivery]:
+        """Queue a submission's deliveries, index what they carry, and set its status: all or none.
+
+        Conflict (nothing written) if a delivery id, a recipient's file name or a sent
+        transaction's key is already taken.
+        """
+        check_status(status)
+        now = self._clock()
+        stamp = utc_text(now)
+        with self._transaction(write=True) as conn:
+            updated = conn.execute(
+                "UPDATE submissions SET status = ?, updated_at = ? WHERE id = ?",
+                (status, stamp, submission_id),
+            )
+            if updated.rowcount != 1:
+                raise NotFound(f"no submission {submission_id}")
+            queued = [
+                delivery_row(
+                    conn.execute(
+                        "INSERT INTO deliveries (id, submission_id, recipient, file_name, sha256,"
+                        " format, version, transport, state, next_attempt_at, created_at,"
+                        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
+                        " RETURNING *",
+                        (
+                            item.id,
+                            submission_id,
+                            item.recipient,
+                            item.file_name,
+                            check_sha256(item.sha256),
+                            item.format,
+                            item.version,
+                            item.transport,
+                            utc_text(item.next_attempt_at or now),
+                            stamp,
+                            stamp,
+                        ),
+                    ).fetchone()
+                )
+                for item in deliveries
+            ]
+            conn.executemany(
+                "INSERT INTO sent_transactions (recipient, hdr_creation_date, hdr_creation_time,"
+                " group_id, transaction_sequence, delivery_id, transaction_type,"
+                " submitter_work_number, title, original_submission_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sent.recipient,
+                        sent.hdr_creation_date.isoformat(),
+                        hms_text(sent.hdr_creation_time),
+                        sent.group_id,
+                        sent.transaction_sequence,
+                        sent.delivery_id,
+                        sent.transaction_type,
+                        sent.submitter_work_number,
+                        sent.title,
+                        sent.original_submission_id,
+                    )
+                    for sent in sent_transactions
+                ],
+            )
+        return queued
+
+    def claim_due(
+        self, now: datetime, lease_seconds: float, worker_id: str, limit: int
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries to a worker, soonest due first.
+
+        Due: pending with its next attempt at or before ``now``, or in flight with a lease that
+        ran out (its worker died or stalled). The lease passes to ``worker_id``; the previous
+        worker's later completion is refused.
+        """
+        if lease_seconds <= 0:
+            raise InvalidValue("lease_seconds must be positive")
+        if limit < 1:
+            raise InvalidValue("limit must be at least 1")
+        if not worker_id:
+            raise InvalidValue("a claim needs a worker id")
+        params = {
+            "now": utc_text(now),
+            "lease_until": utc_text(now + timedelta(seconds=lease_seconds)),
+            "worker": worker_id,
+            "limit": limit,
+        }
+        with self._transaction(write=True) as conn:
+            rows = conn.execute(_CLAIM_DUE, params).fetchall()
+        # RETURNING comes in no set order; put the batch back in the order it was chosen.
+        rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"], r["seq"]))
+        return [delivery_row(row) for row in rows]
+
+    def mark_delivered(
+        self, delivery_id: str, worker_id: str, receipt: str, *, now: datetime | None = None
+    ) -> bool:
+        """Record a delivery as done; False if its lease now belongs to another worker.
+
+        Repeating the call from the worker that delivered it answers True again.
+        """
+        with self._transaction(write=True) as conn:
+            changed = conn.execute(
+                "UPDATE deliveries SET state = 'delivered', receipt = ?, lease_until = NULL,"
+                " updated_at = ? WHERE id = ? AND state = 'in_flight' AND worker = ?",
+                (receipt, utc_text(now or self._clock()), delivery_id, worker_id),
+            ).rowcount
+            if changed:
+                return True
+            current = _require_delivery(conn, delivery_id)
+        return current.state == "delivered" and current.worker == worker_id
+
+    def mark_retry(
+        self,
+        delivery_id: str,
+        worker_id: str,
+        error: str,
+        next_attempt_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Count a failed attempt and queue the next; False if the lease is not this worker's."""
+        return self._finish_attempt(
+            delivery_id,
+            worker_id,
+            state="pending",
+            error=error,
+            next_attempt_at=next_attempt_at,
+            now=now,
+        )
+
+    def mark_dead(
+        self, delivery_id: str, worker_id: str, reason: str, *, now: datetime | None = None
+    ) -> bool:
+        """Count a final failed attempt and dead-letter the delivery; False if not the lease's."""
+        return self._finish_attempt(
+            delivery_id, worker_id, state="dead", error=reason, next_attempt_at=None, now=now
+        )
+
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
+        """A delivery by id, or None."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        return None if row is None else delivery_row(row)
+
+    def list_deliveries(
+        self, submission_id: str | None = None, state: DeliveryState | None = None
+    ) -> list[Delivery]:
+        """Deliveries, oldest first, optionally of one submission and/or in one state."""
+        if state is not None and state not in DELIVERY_STATES:
+            raise InvalidValue(f"unknown delivery state {state!r}")
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM deliveries"
+                " WHERE (:submission_id IS NULL OR submission_id = :submission_id)"
+                " AND (:state IS NULL OR state = :state) ORDER BY created_at, rowid",
+                {"submission_id": submission_id, "state": state},
+            ).fetchall()
+        return [delivery_row(row) for row in rows]
+
+    def pending_count(self) -> int:
+        """How many deliveries are not finished yet (pending or in flight)."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight')"
+            ).fetchone()
+        return int(row[0])
+
+    # -- ACK correlation and registrations ---------------------------------------------------
+
+    def find_sent(
+        self,
+        recipient: str,
+        creation_date: date,
+        creation_time: time,
+        group_id: int,
+        transaction_sequence: int,
+    ) -> SentTransaction | None:
+        """The sent transaction an ACK from ``recipient`` answers, by the keys the ACK quotes."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM sent_transactions WHERE recipient = ? AND hdr_creation_date = ?"
+                " AND hdr_creation_time = ? AND group_id = ? AND transaction_sequence = ?",
+                (
+                    recipient,
+                    creation_date.isoformat(),
+                    hms_text(creation_time),
+                    group_id,
+                    transaction_sequence,
+                ),
+            ).fetchone()
+        return None if row is None else sent_row(row)
+
+    def upsert_registration(
+        self,
+        sender: str,
+        submitter_work_number: str,
+        society: str,
+        status: str,
+        *,
+        society_work_number: str | None = None,
+        iswc: str | None = None,
+        title: str | None = None,
+        updated_at: datetime | None = None,
+    ) -> Registration:
+        """Record where a work stands at a society; the row as it now is.
+
+        Empty numbers keep what is known (a later ACK need not repeat them), and an update older
+        than the stored one is ignored, so ACKs read out of order cannot roll the state back.
+        """
+        if status != REGISTRATION_SENT and status not in lookup("transaction_status"):
+            raise InvalidValue(f"unknown registration status {status!r}")
+        params = {
+            "sender": sender,
+            "swn": submitter_work_number,
+            "society": society,
+            "status": status,
+            "society_work_number": society_work_number or None,
+            "iswc": iswc or None,
+            "title": title or None,
+            "updated_at": utc_text(updated_at or self._clock()),
+        }
+        with self._transaction(write=True) as conn:
+            conn.execute(_UPSERT_REGISTRATION, params)
+            row = conn.execute(
+                "SELECT * FROM registrations"
+                " WHERE sender = ? AND submitter_work_number = ? AND society = ?",
+                (sender, submitter_work_number, society),
+            ).fetchone()
+        return registration_row(row)
+
+    def registrations(
+        self, sender: str, submitter_work_number: str | None = None
+    ) -> list[Registration]:
+        """A sender's registrations (of one work if given), by work number then society."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT * FROM registrations WHERE sender = :sender"
+                " AND (:swn IS NULL OR submitter_work_number = :swn)"
+                " ORDER BY submitter_work_number, society",
+                {"sender": sender, "swn": submitter_work_number},
+            ).fetchall()
+        return [registration_row(row) for row in rows]
+
+    # -- replay protection -------------------------------------------------------------------
+
+    def remember_nonce(
+        self, key_id: str, nonce: str, seen_at: datetime, expires_at: datetime
+    ) -> bool:
+        """Remember a request nonce until it expires; False if it was already seen (a replay)."""
+        with self._transaction(write=True) as conn:
+            conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (utc_text(seen_at),))
+            inserted = conn.execute(
+                "INSERT INTO nonces (key_id, nonce, seen_at, expires_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (key_id, nonce, utc_text(seen_at), utc_text(expires_at)),
+            ).rowcount
+        return inserted == 1
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _finish_attempt(
+        self,
+        delivery_id: str,
+        worker_id: str,
+        *,
+        state: DeliveryState,
+        error: str,
+        next_attempt_at: datetime | None,
+        now: datetime | None,
+    ) -> bool:
+        params = {
+            "id": delivery_id,
+            "worker": worker_id,
+            "state": state,
+            "error": error,
+            "next": None if next_attempt_at is None else utc_text(next_attempt_at),
+            "now": utc_text(now or self._clock()),
+        }
+        with self._transaction(write=True) as conn:
+            if conn.execute(_FINISH_ATTEMPT, params).rowcount:
+                return True
+            _require_delivery(conn, delivery_id)
+        return False
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if self._closed:
+            raise StoreError(f"the store on {self.path} is closed")
+        if conn is not None:
+            return conn
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,  # we issue BEGIN / COMMIT ourselves
+            check_same_thread=False,  # close() may run on another thread
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            if self._closed:
+                conn.close()
+                raise StoreError(f"the store on {self.path} is closed")
+            self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on this thread's connection; SQLite errors become StoreErrors."""
+        try:
+            conn = self._connection()
+            # IMMEDIATE takes the write lock now, so a read-then-write cannot race another writer.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
+                raise
+        except sqlite3.IntegrityError as err:
+            raise Conflict(f"the change conflicts with stored data in {self.path}: {err}") from err
+        except sqlite3.Error as err:
+            raise StoreError(f"database {self.path} failed: {err}") from err
+
+
+_UPDATE_SUBMISSION = """
+UPDATE submissions SET
+    receiver = CASE WHEN :set_receiver THEN :receiver ELSE receiver END,
+    format = CASE WHEN :set_format THEN :format ELSE format END,
+    version = CASE WHEN :set_version THEN :version ELSE version END,
+    status = CASE WHEN :set_status THEN :status ELSE status END,
+    report_sha = CASE WHEN :set_report_sha THEN :report_sha ELSE report_sha END,
+    ack_sha = CASE WHEN :set_ack_sha THEN :ack_sha ELSE ack_sha END,
+    ack_file_name = CASE WHEN :set_ack_file_name THEN :ack_file_name ELSE ack_file_name END,
+    error = CASE WHEN :set_error THEN :error ELSE error END,
+    updated_at = :updated_at
+WHERE id = :id
+RETURNING *
+"""
+
+_CLAIM_DUE = """
+UPDATE deliveries
+SET state = 'in_flight', lease_until = :lease_until, worker = :worker, claims = claims + 1,
+    updated_at = :now
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE (state = 'pending' AND next_attempt_at <= :now)
+       OR (state = 'in_flight' AND lease_until <= :now)
+    ORDER BY next_attempt_at, created_at, rowid
+    LIMIT :limit
+)
+RETURNING rowid AS seq, *
+"""
+
+_FINISH_ATTEMPT = """
+UPDATE deliveries
+SET state = :state, attempts = attempts + 1, last_error = :error,
+    next_attempt_at = coalesce(:next, next_attempt_at), lease_until = NULL, updated_at = :now,
+    worker = CASE WHEN :state = 'pending' THEN NULL ELSE worker END
+WHERE id = :id AND state = 'in_flight' AND worker = :worker
+"""
+
+_UPSERT_REGISTRATION = """
+INSERT INTO registrations (sender, submitter_work_number, society, status, society_work_number,
+                           iswc, title, updated_at)
+VALUES (:sender, :swn, :society, :status, :society_work_number, :iswc, :title, :updated_at)
+ON CONFLICT (sender, submitter_work_number, society) DO UPDATE SET
+    status = excluded.status,
+    society_work_number = coalesce(excluded.society_work_number, society_work_number),
+    iswc = coalesce(excluded.iswc, iswc),
+    title = coalesce(excluded.title, title),
+    updated_at = excluded.updated_at
+WHERE excluded.updated_at >= registrations.updated_at
+"""
+
+
+def _require_delivery(conn: sqlite3.Connection, delivery_id: str) -> Delivery:
+    row = conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    return delivery_row(row)
