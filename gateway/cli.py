@@ -7,6 +7,7 @@ in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from contextlib import ExitStack
@@ -16,6 +17,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 
 from gateway.formats.cwr.layouts import VERSIONS
 from gateway.formats.translate import XML, XmlTarget, translate
+from gateway.formats.xml.ack import AckContext, write_ack_xml
 from gateway.reports import render_html, render_text
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.coverage import coverage
@@ -95,10 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.set_defaults(run=_translate)
 
-    a = commands.add_parser("ack", help="answer a CWR file with the ACK file a society would send")
-    a.add_argument("file", type=Path, help="the received CWR file")
+    a = commands.add_parser(
+        "ack", help="answer a CWR or works XML file with the acknowledgement a society would send"
+    )
+    a.add_argument("file", type=Path, help="the received CWR or works XML file")
     a.add_argument(
         "--society", required=True, help="the acknowledging society's code (e.g. 052) or pack name"
+    )
+    a.add_argument(
+        "--format",
+        choices=("cwr", "xml"),
+        help="CWR ACK file or ack XML (default: cwr for CWR input, xml for XML input)",
     )
     a.add_argument("-o", "--output", type=Path, help="write the ACK file here instead of stdout")
     a.set_defaults(run=_ack)
@@ -205,12 +214,26 @@ def _target(version: str) -> str:
 
 def _ack(args: argparse.Namespace) -> int:
     report = _run_validation(args.file, args.society)
+    kind = args.format or ("cwr" if report.format == "cwr" else "xml")
+    if kind == "cwr" and report.format != "cwr":
+        report.transactions.close()
+        raise UsageError("a CWR ACK answers a CWR file; use --format xml for an XML input")
     try:
         with _open_input(args.file) as original, ExitStack() as stack:
             out: BinaryIO = (
                 stack.enter_context(args.output.open("wb")) if args.output else sys.stdout.buffer
             )
-            count = write_ack(original, report, out, society=_society_code(args.society))
+            society = _society_code(args.society)
+            if kind == "xml":
+                context = AckContext(
+                    society=society,
+                    recipient=_original_sender(report),
+                    file_name=args.file.name,
+                    sha256=_sha256(original),
+                )
+                count = write_ack_xml(report, out, context)
+            else:
+                count = write_ack(original, report, out, society=society)
     finally:
         report.transactions.close()
     print(f"gateway: {count} ACK transaction(s); file {report.status}", file=sys.stderr)
@@ -237,6 +260,22 @@ def _edits(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(f"{done} of {len(rows)} CWR {args.family}.x edits implemented\n")
     return OK
+
+
+def _sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _original_sender(report: Report) -> str:
+    """The society that sent the acknowledged file (000 when a publisher did)."""
+    header = report.header
+    code = str(header.get("sender_code") or header.get("sender_id") or "")
+    if header.get("sender_type") == "SO" and code.strip().isdigit():
+        return f"{int(code):03d}"[-3:]
+    return "000"
 
 
 def _society_code(value: str) -> str:

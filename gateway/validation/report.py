@@ -139,8 +139,8 @@ class Report:
             counts["transactions"] and counts["rejected"] == counts["transactions"]
         ):
             return "rejected"
-        if counts["transactions"] == 0:
-            return "rejected"
+        if counts["transactions"] == 0:  # a works file must hold work; an ack or statement not
+            return "accepted" if self.schema in ("ack", "distribution") else "rejected"
         if counts["rejected"]:
             return "partially_accepted"
         return "accepted"
