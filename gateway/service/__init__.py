@@ -1,0 +1,1 @@
+"""The aiohttp service: intake, ACK and report APIs, outbox worker, authentication."""
