@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["log_contract"]  # every test: log lines are JSON and follow docs/events.md
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "samples" / "cwr"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

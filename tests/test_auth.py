@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
-from gateway.service import auth
+from gateway.transport import signing as auth
 from gateway.transport.signing import (
     AUTH_HEADERS,
     CONTENT_HEADER,
