@@ -1,4 +1,4 @@
-"""The ``gateway`` command: validate, translate and acknowledge CWR and works XML files.
+"""The ``gateway`` command: validate, translate, acknowledge; serve a node; run the demo.
 
 Exit status (DESIGN contract): 0 accepted / succeeded, 1 the input was rejected in whole or
 in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progress to stderr.
@@ -7,9 +7,11 @@ in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import sys
+import tempfile
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -111,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("-o", "--output", type=Path, help="write the ACK file here instead of stdout")
     a.set_defaults(run=_ack)
+
+    s = commands.add_parser("serve", help="run a gateway node: HTTP API, deliveries, pulls")
+    s.add_argument("--config", type=Path, required=True, help="the node's configuration (TOML)")
+    s.set_defaults(run=_serve)
+
+    d = commands.add_parser(
+        "demo", help="three societies exchanging a file end to end on loopback (MCSC, PRS, GEMA)"
+    )
+    d.add_argument(
+        "--workdir", type=Path, help="keep the nodes' data here (default: a new temp dir)"
+    )
+    d.set_defaults(run=_demo)
 
     e = commands.add_parser("edits", help="list the CISAC edits and which ones the gateway checks")
     e.add_argument("--family", choices=("2", "3"), default="2", help="2.x or 3.x edit catalogue")
@@ -238,6 +252,27 @@ def _ack(args: argparse.Namespace) -> int:
         report.transactions.close()
     print(f"gateway: {count} ACK transaction(s); file {report.status}", file=sys.stderr)
     return OK if report.status == "accepted" else REJECTED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway import log  # noqa: PLC0415 - the service's imports only when serving
+    from gateway.service.config import ConfigError, load_config  # noqa: PLC0415
+    from gateway.service.node import serve  # noqa: PLC0415
+
+    log.configure()
+    try:
+        asyncio.run(serve(load_config(args.config)))
+    except (ConfigError, ValueError) as error:
+        raise UsageError(str(error)) from error
+    return OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.service import demo  # noqa: PLC0415 - the service's imports only for the demo
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gateway-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return demo.main(workdir)
 
 
 def _edits(args: argparse.Namespace) -> int:

@@ -192,7 +192,8 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "recipient": _RECIPIENT,
                 "attempt": "number of this try, from 1",
                 "transport": _TRANSPORT,
-                "outcome": "`ok`, `retry` (transient error) or `failed` (permanent error)",
+                "outcome": "`ok`, `retry` (transient error) or `failed` (permanent error, or "
+                "the last attempt failed)",
                 "error": "what went wrong; empty when the outcome is `ok`",
                 "duration_ms": _DURATION,
             },
@@ -217,6 +218,16 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "recipient": _RECIPIENT,
                 "attempts": "number of tries made",
                 "reason": "why delivery stopped (permanent error or attempts exhausted)",
+            },
+        ),
+        "delivery.worker_error": EventSpec(
+            "error",
+            "The delivery worker could not read or update the outbox; it carries on and tries "
+            "again (an unfinished delivery comes back when its lease runs out).",
+            {
+                "node": _NODE,
+                "worker": "id of the delivery worker, unique among those sharing the outbox",
+                "error": "what went wrong",
             },
         ),
         "ack.received": EventSpec(

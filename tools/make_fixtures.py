@@ -13,10 +13,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from builders import HEADER, publisher, work, writer  # noqa: E402
+from builders import HEADER, publisher, territory, work, writer  # noqa: E402
 
 from gateway.formats.cwr.writer import CwrWriter  # noqa: E402
-from gateway.model import AlternateTitle, Performer, Recording  # noqa: E402
+from gateway.model import (  # noqa: E402
+    AlternateTitle,
+    Performer,
+    PublisherTerritory,
+    Recording,
+    Work,
+    WriterTerritory,
+)
 
 # MCSC 119 registering four works with PRS 052: three clean, one whose shares do not add up.
 HDR = replace(
@@ -64,11 +71,63 @@ WORKS = [
 ]
 
 
+def local_work(title: str, number: str, society: str, tis: str, iswc: str = "") -> Work:
+    """A work whose publisher and writer belong to ``society`` and collect in one territory."""
+    shares = (5000, 5000, 5000)
+    return work(
+        title,
+        number,
+        iswc=iswc,
+        publishers=(
+            publisher(
+                pr_society=society,
+                mr_society=society,
+                sr_society=society,
+                territories=(
+                    territory(PublisherTerritory, "SPT", "P000001", shares, tis_code=tis),
+                ),
+            ),
+        ),
+        writers=(
+            writer(
+                pr_society=society,
+                mr_society=society,
+                sr_society=society,
+                territories=(territory(WriterTerritory, "SWT", "W000001", shares, tis_code=tis),),
+            ),
+        ),
+    )
+
+
+# MCSC 119 sending one file to several societies (receiver 000): the gateway splits it by the
+# societies and territories in each work's shares -- PRS 052 (UK), GEMA 035 (Germany).
+SEVERAL = [
+    local_work("NORTHERN LINE", "MCSC000101", "052", "0826", iswc="T0345246801"),
+    local_work("ELBE CROSSING", "MCSC000102", "035", "0276"),
+    work(
+        "RIVER OF STARS",
+        "MCSC000103",
+        iswc="",
+        publishers=(  # UK publisher, German writer
+            local_work("", "", "052", "0826").publishers
+        ),
+        writers=local_work("", "", "035", "0276").writers,
+    ),
+    local_work("THAMES AT DAWN", "MCSC000104", "052", "0826"),
+    work("BROKEN SHARES", "MCSC000105", iswc="", publishers=(publisher(pr=6000),)),
+]
+
+
 def main() -> None:
     """Write the fixtures."""
     out = ROOT / "fixtures" / "cwr"
     out.mkdir(parents=True, exist_ok=True)
-    for name, works in (("CW260001119_052.V21", WORKS), ("CW260002119_052.V21", WORKS[:3])):
+    files = (
+        ("CW260001119_052.V21", WORKS),
+        ("CW260002119_052.V21", WORKS[:3]),
+        ("CW260003119_000.V21", SEVERAL),
+    )
+    for name, works in files:
         with (out / name).open("wb") as stream:
             w = CwrWriter(stream, "2.1")
             w.header(HDR)

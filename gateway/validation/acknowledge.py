@@ -154,7 +154,10 @@ def _message(issue: Issue) -> Message:
 
 
 def _society_work_id(header: FileHeader, summary: TransactionSummary) -> str:
+    return assigned_work_number(f"{header.sender_type}{header.sender_id}", summary)
+
+
+def assigned_work_number(sender: str, summary: TransactionSummary) -> str:
     """A stable society work number: the same submission gets the same number every time."""
-    sender = f"{header.sender_type}{header.sender_id}"
     key = f"{sender}|{summary.type}|{summary.submitter_work_id}|{summary.title}"
     return "GW" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12].upper()

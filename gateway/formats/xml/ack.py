@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from gateway.formats.xml.mapping import ACK_NS, COMMON_NS, FORMAT_VERSION
 from gateway.formats.xml.secure import XmlLimits, XmlRefused, secure_iterparse
 from gateway.model import Acknowledgement, Message
+from gateway.validation.acknowledge import assigned_work_number
 from gateway.validation.report import ACK_STATUS
 
 if TYPE_CHECKING:
@@ -97,8 +98,12 @@ def write_ack_xml(report: Report, out: BinaryIO, context: AckContext) -> int:
             write(_message(issue) + "\n")
     processing = now.date().isoformat()
     answered = 0
+    submitter = f"{header.get('sender_type', '')}{header.get('sender_id', '')}"
     for summary in report.transactions:
         status = ACK_STATUS[report.effective_status(summary)]
+        number = summary.society_work_id or (
+            assigned_work_number(submitter, summary) if status == "RA" else ""
+        )
         parts = [
             "<Transaction>",
             _element("OriginalGroupId", str(summary.group)),
@@ -106,7 +111,7 @@ def write_ack_xml(report: Report, out: BinaryIO, context: AckContext) -> int:
             _element("OriginalTransactionType", summary.type),
             _element("Title", summary.title),
             _element("SubmitterWorkNumber", summary.submitter_work_id),
-            _element("SocietyWorkNumber", summary.society_work_id),
+            _element("SocietyWorkNumber", number),
             _element("Iswc", summary.iswc),
             _element("ProcessingDate", processing),
             _element("Status", status),

@@ -1,0 +1,253 @@
+"""The gateway's HTTP API, versioned under ``/v1/`` (described by ``/v1/openapi.json``).
+
+Every route but health and the OpenAPI document needs a signed request (see
+docs/authentication.md); a society sees only its own submissions, reports, ACKs and works —
+another society's answer 404, exactly as if they did not exist. Errors are JSON with a stable
+``code``. Uploads stream to the blob store and are counted as they come: past the configured cap
+the answer is 413 and nothing is kept (aiohttp enforces its own body limit only on ``read()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gateway import log
+from gateway.service.openapi import OPENAPI
+from gateway.store.errors import NotFound, TooLarge
+from gateway.transport.base import TransportError, check_file_name
+from gateway.transport.signing import (
+    CONTENT_HEADER,
+    AuthError,
+    VerifyKey,
+    check_body_hash,
+    key_ring,
+    verify_request,
+)
+
+if TYPE_CHECKING:
+    from gateway.routing.partners import Registry
+    from gateway.service.pipeline import Intake, Pipeline
+    from gateway.store.rows import Submission
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC = frozenset({"/v1/health", "/v1/openapi.json"})
+CHUNK = 1 << 16
+SOCIETY = web.RequestKey("society", str)
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    """A JSON error with its stable code."""
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def partner_keys(registry: Registry) -> dict[str, VerifyKey]:
+    """The request-signing keys of every partner, by key id."""
+    keys = [
+        VerifyKey(
+            p.credentials.key_id,
+            p.society,
+            Ed25519PublicKey.from_public_bytes(p.credentials.public_key),
+        )
+        for p in registry.partners.values()
+        if p.credentials.key_id and p.credentials.public_key
+    ]
+    return key_ring(keys)
+
+
+def build_app(pipeline: Pipeline) -> web.Application:
+    """The aiohttp application of one gateway node."""
+    keys = partner_keys(pipeline.registry)
+    node = pipeline.node
+
+    def remember(key_id: str, nonce: str, expires_at: float) -> bool:
+        now = datetime.now(UTC)
+        until = datetime.fromtimestamp(expires_at, UTC)
+        return pipeline.store.remember_nonce(key_id, nonce, now, until)
+
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in PUBLIC:
+            return await handler(request)
+        try:
+            society = await asyncio.to_thread(
+                verify_request,
+                request.method,
+                request.raw_path,
+                request.headers,
+                keys,
+                now=time.time(),
+                remember_nonce=remember,
+            )
+        except AuthError as refused:
+            log.emit(
+                "request.refused",
+                node=node,
+                method=request.method,
+                path=request.path,
+                status=refused.status,
+                code=refused.code,
+                sender=request.headers.get("X-Gateway-Key", "")[:64],
+            )
+            return error(refused.status, refused.code, refused.message)
+        request[SOCIETY] = society
+        return await handler(request)
+
+    app = web.Application(middlewares=[authenticate], client_max_size=1 << 20)
+    routes = _Routes(pipeline)
+    app.router.add_get("/v1/health", routes.health)
+    app.router.add_get("/v1/openapi.json", routes.openapi)
+    app.router.add_post("/v1/submissions", routes.submit)
+    app.router.add_get("/v1/submissions", routes.list_submissions)
+    app.router.add_get("/v1/submissions/{id}", routes.submission)
+    app.router.add_get("/v1/submissions/{id}/report", routes.report)
+    app.router.add_get("/v1/submissions/{id}/ack", routes.ack)
+    app.router.add_get("/v1/registrations", routes.registrations)
+    return app
+
+
+class _Routes:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.node = pipeline.node
+
+    async def health(self, _request: web.Request) -> web.Response:
+        pending = await asyncio.to_thread(self.pipeline.store.pending_count)
+        return web.json_response({"status": "ok", "node": self.node, "pending_deliveries": pending})
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.json_response(OPENAPI)
+
+    async def submit(self, request: web.Request) -> web.Response:
+        sender = request[SOCIETY]
+        name = request.query.get("file_name", "")
+        try:
+            check_file_name(name)
+        except TransportError as bad:
+            return self._refuse(request, 400, "bad_file_name", str(bad), sender)
+        limit = self.pipeline.max_upload_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return self._refuse(
+                request, 413, "too_large", f"the file exceeds {limit} bytes", sender
+            )
+        digest = hashlib.sha256()
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in request.content.iter_chunked(CHUNK):
+                digest.update(chunk)
+                yield chunk
+
+        started = time.monotonic()
+        try:
+            blob = await self.pipeline.blobs.put_stream(chunks(), max_bytes=limit)
+        except TooLarge:
+            return self._refuse(
+                request, 413, "too_large", f"the file exceeds {limit} bytes", sender
+            )
+        try:
+            check_body_hash(request.headers.get(CONTENT_HEADER, ""), digest.hexdigest())
+        except AuthError as mismatch:
+            return self._refuse(request, mismatch.status, mismatch.code, mismatch.message, sender)
+        intake = await self.pipeline.accept(sender, name, blob.sha256, blob.size, "http", started)
+        return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
+
+    def _refuse(
+        self, request: web.Request, status: int, code: str, message: str, sender: str
+    ) -> web.Response:
+        log.emit(
+            "request.refused",
+            node=self.node,
+            method=request.method,
+            path=request.path,
+            status=status,
+            code=code,
+            sender=sender,
+        )
+        return error(status, code, message)
+
+    async def _own(self, request: web.Request) -> Submission | web.Response:
+        submission = await asyncio.to_thread(
+            self.pipeline.store.get_submission, request.match_info["id"]
+        )
+        if submission is None or submission.sender != request[SOCIETY]:
+            return error(404, "not_found", "no such submission")
+        return submission
+
+    async def list_submissions(self, request: web.Request) -> web.Response:
+        found = await asyncio.to_thread(self.pipeline.store.list_submissions, request[SOCIETY])
+        return web.json_response({"submissions": [_submission(s) for s in found]})
+
+    async def submission(self, request: web.Request) -> web.Response:
+        found = await self._own(request)
+        if isinstance(found, web.Response):
+            return found
+        deliveries = await asyncio.to_thread(
+            self.pipeline.store.list_deliveries, submission_id=found.id
+        )
+        body = _submission(found)
+        body["deliveries"] = [
+            {
+                "id": d.id,
+                "recipient": d.recipient,
+                "file_name": d.file_name,
+                "state": d.state,
+                "attempts": d.attempts,
+            }
+            for d in deliveries
+        ]
+        return web.json_response(body)
+
+    async def report(self, request: web.Request) -> web.StreamResponse:
+        found = await self._own(request)
+        if isinstance(found, web.Response):
+            return found
+        if not found.report_sha:
+            return error(409, "not_ready", "the submission has not been validated yet")
+        return await self._blob(found.report_sha, "application/json")
+
+    async def ack(self, request: web.Request) -> web.StreamResponse:
+        found = await self._own(request)
+        if isinstance(found, web.Response):
+            return found
+        if not found.ack_sha:
+            return error(409, "not_ready", "no acknowledgement has been made yet")
+        xml = (found.ack_file_name or "").endswith(".xml")
+        return await self._blob(found.ack_sha, "application/xml" if xml else "text/plain")
+
+    async def _blob(self, sha256: str, content_type: str) -> web.StreamResponse:
+        try:
+            path = self.pipeline.blobs.path(sha256)
+        except (NotFound, ValueError):
+            return error(404, "not_found", "gone")
+        return web.FileResponse(path, headers={"Content-Type": content_type})
+
+    async def registrations(self, request: web.Request) -> web.Response:
+        work = request.query.get("submitter_work_number") or None
+        found = await asyncio.to_thread(self.pipeline.store.registrations, request[SOCIETY], work)
+        return web.json_response({"registrations": [_plain(asdict(r)) for r in found]})
+
+
+def _receipt(intake: Intake) -> dict[str, Any]:
+    body = _submission(intake.submission)
+    body["submission_id"] = intake.submission.id
+    body["duplicate"] = intake.duplicate_of is not None
+    if intake.reason:
+        body["duplicate_reason"] = intake.reason
+    return body
+
+
+def _submission(submission: Submission) -> dict[str, Any]:
+    return _plain(asdict(submission))
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(row, default=str))  # type: ignore[no-any-return]

@@ -1,0 +1,88 @@
+"""A gateway node's settings: where its partner registry and data live, how it listens and pulls.
+
+Read from TOML (stdlib ``tomllib``); paths are relative to the file. Secrets are never in it:
+passwords are named by environment variable. Every limit is a setting with a safe default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GIB = 1 << 30
+
+
+class ConfigError(ValueError):
+    """A node configuration the service cannot run with, naming the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class PullSpec:
+    """A place the node fetches files from: a partner-facing SFTP site or a drop folder."""
+
+    transport: str  # "sftp" or "folder"
+    address: str  # sftp://host:port/dir, or a folder path
+    username: str = ""
+    password_env: str = ""
+    interval: float = 1.0
+    own: bool = False  # files here are this society's own submissions (a members' drop folder)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """Everything ``gateway serve`` needs."""
+
+    registry: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_upload_bytes: int = 2 * GIB
+    max_attempts: int = 8
+    initial_wait: float = 1.0
+    max_wait: float = 300.0
+    lease_seconds: float = 60.0
+    insecure_host_keys: bool = False  # demo and tests only: accept any SFTP host key
+    known_hosts: Path | None = None
+    pulls: tuple[PullSpec, ...] = field(default=())
+
+
+def load_config(path: Path) -> ServiceConfig:
+    """Read a node configuration file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+    base = path.parent
+    try:
+        http: dict[str, Any] = raw.get("http", {})
+        delivery: dict[str, Any] = raw.get("delivery", {})
+        pulls = tuple(
+            PullSpec(
+                transport=str(p["transport"]),
+                address=str(p["address"]) if p["transport"] == "sftp" else str(base / p["address"]),
+                username=str(p.get("username", "")),
+                password_env=str(p.get("password_env", "")),
+                interval=float(p.get("interval", 1.0)),
+                own=bool(p.get("own", False)),
+            )
+            for p in raw.get("pull", [])
+        )
+        known_hosts = delivery.get("known_hosts")
+        return ServiceConfig(
+            registry=base / str(raw["registry"]),
+            data_dir=base / str(raw.get("data_dir", "data")),
+            host=str(http.get("host", "127.0.0.1")),
+            port=int(http.get("port", 8080)),
+            max_upload_bytes=int(http.get("max_upload_bytes", 2 * GIB)),
+            max_attempts=int(delivery.get("max_attempts", 8)),
+            initial_wait=float(delivery.get("initial_wait", 1.0)),
+            max_wait=float(delivery.get("max_wait", 300.0)),
+            lease_seconds=float(delivery.get("lease_seconds", 60.0)),
+            insecure_host_keys=bool(delivery.get("insecure_host_keys", False)),
+            known_hosts=base / str(known_hosts) if known_hosts else None,
+            pulls=pulls,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: missing or invalid setting {error}") from None

@@ -1,0 +1,190 @@
+"""One running gateway node: its HTTP API, its delivery worker and its pullers, started together.
+
+``gateway serve`` runs one until it is told to stop; the demo and the integration tests run
+several in one process, each with its own registry, database and blob folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from gateway import log
+from gateway.routing.filenames import CwrFileName, FileNameError
+from gateway.routing.partners import Registry, load_registry
+from gateway.service.api import build_app
+from gateway.service.config import ConfigError, PullSpec, ServiceConfig
+from gateway.service.delivery import DeliveryWorker
+from gateway.service.pipeline import Pipeline
+from gateway.service.transports import TransportFactory
+from gateway.store.blobs import BlobStore
+from gateway.store.sqlite import SqliteStore
+from gateway.transport.base import TransportError
+from gateway.transport.folder import FolderTransport
+from gateway.transport.sftp import SftpTransport
+from gateway.transport.signing import load_signing_key
+
+
+class Node:
+    """A gateway node built from its configuration; ``start`` it, then ``stop`` it."""
+
+    def __init__(self, config: ServiceConfig, registry: Registry | None = None) -> None:
+        self.config = config
+        self.registry = registry or load_registry(config.registry)
+        self.society = self.registry.node.society
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteStore(config.data_dir / "gateway.db")
+        self.blobs = BlobStore(config.data_dir / "blobs")
+        self._wake = asyncio.Event()
+        self.pipeline = Pipeline(
+            self.registry,
+            self.store,
+            self.blobs,
+            max_upload_bytes=config.max_upload_bytes,
+            wake_delivery=self._wake,
+        )
+        node = self.registry.node
+        if not node.private_key_file:
+            raise ConfigError(f"{config.registry}: [gateway] needs private_key_file to sign")
+        signing_key = load_signing_key(
+            config.registry.parent / node.private_key_file, key_id=node.key_id or None
+        )
+        factory = TransportFactory(
+            self.registry,
+            signing_key=signing_key,
+            base_dir=config.registry.parent,
+            known_hosts=config.known_hosts,
+            insecure_host_keys=config.insecure_host_keys,
+        )
+        self.worker = DeliveryWorker(
+            self.store,
+            self.blobs,
+            self.registry,
+            factory,
+            worker_id=f"{self.society}-{os.getpid()}",
+            node=self.society,
+            lease_seconds=config.lease_seconds,
+            max_attempts=config.max_attempts,
+            initial_wait=config.initial_wait,
+            max_wait=config.max_wait,
+            wake_event=self._wake,
+        )
+        self._runner: web.AppRunner | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.port = config.port
+
+    async def start(self) -> None:
+        """Listen, deliver, pull; and finish what a previous run left half done."""
+        self._runner = web.AppRunner(build_app(self.pipeline), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        for address in self._runner.addresses:  # the real port when 0 asked for any
+            self.port = int(address[1])
+        self._tasks.append(asyncio.create_task(self._deliver()))
+        for spec in self.config.pulls:
+            self._tasks.append(asyncio.create_task(self._pull_loop(spec)))
+        await self.pipeline.recover()
+        log.emit(
+            "service.started",
+            node=self.society,
+            host=self.config.host,
+            port=self.port,
+            partners=len(self.registry.partners),
+        )
+
+    async def _deliver(self) -> None:
+        await self.worker.run(self._stop, poll_interval=0.2)
+
+    async def stop(self) -> None:
+        """Stop taking work, let running work end, and close."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pipeline.drain()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self.store.close()
+        log.emit("service.stopped", node=self.society)
+
+    async def _pull_loop(self, spec: PullSpec) -> None:
+        source = self._pull_source(spec)
+        inbox = self.config.data_dir / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        while not self._stop.is_set():
+            try:
+                files = await source.pull(inbox)
+            except TransportError:
+                files = []
+            for incoming in files:
+                sender = self.society if spec.own else self._sender_of(incoming.name)
+                await self.pipeline.receive_file(
+                    incoming.path, sender=sender, file_name=incoming.name, transport=spec.transport
+                )
+                log.emit(
+                    "transfer.pulled",
+                    node=self.society,
+                    transport=spec.transport,
+                    file_name=incoming.name,
+                    bytes=incoming.size,
+                )
+                incoming.path.unlink(missing_ok=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), spec.interval)
+
+    def _pull_source(self, spec: PullSpec) -> FolderTransport | SftpTransport:
+        if spec.transport == "folder":
+            Path(spec.address).mkdir(parents=True, exist_ok=True)
+            return FolderTransport(Path(spec.address))
+        url = urlsplit(spec.address)
+        password = os.environ.get(spec.password_env) if spec.password_env else None
+        if password is None:
+            raise ConfigError(f"pull from {spec.address}: set the password in ${spec.password_env}")
+        if not self.config.insecure_host_keys and self.config.known_hosts is None:
+            raise ConfigError(f"pull from {spec.address}: known_hosts is required for SFTP")
+        return SftpTransport(
+            url.hostname or "127.0.0.1",
+            url.port or 22,
+            spec.username,
+            known_hosts=str(self.config.known_hosts) if self.config.known_hosts else None,
+            remote_dir=url.path or "/",
+            password=password,
+        )
+
+    def _sender_of(self, file_name: str) -> str:
+        """The partner a pulled file comes from, by its name's sender field."""
+        try:
+            code = CwrFileName.parse(file_name).sender
+        except FileNameError:
+            return "000"
+        partner = self.registry.partner_for(code)
+        return partner.society if partner is not None else code
+
+
+async def serve(config: ServiceConfig) -> None:
+    """Run a node until SIGINT/SIGTERM."""
+    node = Node(config)
+    await node.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal  # noqa: PLC0415 - only the serving process handles signals
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await node.stop()
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A fresh folder for a node's data (demo and tests)."""
+    return Path(tempfile.mkdtemp(prefix=prefix))

@@ -1,0 +1,114 @@
+"""The OpenAPI 3.1 document the service serves at ``/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "description": "an error with a stable code",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_SIGNED: list[dict[str, list[str]]] = [{"GatewaySignature": []}]
+
+
+def _get(
+    summary: str, ok: str, *, signed: bool = True, params: list[Any] | None = None
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {"200": {"description": ok}, "401": _ERROR, "404": _ERROR},
+    }
+    if signed:
+        operation["security"] = _SIGNED
+    if params:
+        operation["parameters"] = params
+    return {"get": operation}
+
+
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Society Exchange Gateway",
+        "version": "1.0.0",
+        "description": "Submit CWR / works XML files, follow their validation, ACKs, delivery "
+        "and the registration state of each work. Requests are signed (docs/authentication.md).",
+    },
+    "paths": {
+        "/v1/health": _get("liveness and the outbox backlog", "ok", signed=False),
+        "/v1/openapi.json": _get("this document", "the OpenAPI document", signed=False),
+        "/v1/submissions": {
+            "post": {
+                "summary": "submit a file (the body is the file's bytes, streamed)",
+                "security": _SIGNED,
+                "parameters": [
+                    {
+                        "name": "file_name",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "the file's name (CWR naming gives its receiver)",
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "202": {"description": "stored; processing has started"},
+                    "200": {"description": "the same file again: the original receipt"},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "413": _ERROR,
+                },
+            },
+            **_get("the caller's submissions", "the list"),
+        },
+        "/v1/submissions/{id}": _get(
+            "one submission, with its deliveries", "the submission", params=_ID
+        ),
+        "/v1/submissions/{id}/report": _get(
+            "its validation report (docs/reports.md)", "JSON report", params=_ID
+        ),
+        "/v1/submissions/{id}/ack": _get(
+            "its acknowledgement file (CWR ACK or ack XML)", "the file", params=_ID
+        ),
+        "/v1/registrations": _get(
+            "the registration state of the caller's works at each society",
+            "the registrations",
+            params=[
+                {
+                    "name": "submitter_work_number",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                }
+            ],
+        ),
+    },
+    "components": {
+        "securitySchemes": {
+            "GatewaySignature": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Gateway-Signature",
+                "description": "Ed25519 signature with X-Gateway-Key, -Timestamp, -Nonce and "
+                "-Content-SHA256 (docs/authentication.md)",
+            }
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                },
+            }
+        },
+    },
+}

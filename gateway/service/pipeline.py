@@ -1,0 +1,553 @@
+"""What a gateway does with a file once its bytes are stored: the pipeline of DESIGN.md.
+
+stored (content-addressed) -> idempotency -> validate with this society's rule pack -> first ACK
+-> route -> encode per recipient -> outbox (one transaction with the routing) ; and for an ACK
+coming back: correlate each answer with the transaction it answers and update the work's
+registration state. Every step emits its log event. The heavy parts (validation, encoding) run
+in a worker thread so the event loop keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tempfile
+import time as clock
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from gateway import log
+from gateway.formats.cwr.events import FileStarted, GroupStarted, TransactionRead
+from gateway.formats.cwr.reader import read_cwr
+from gateway.formats.cwr.writer import CwrWriter
+from gateway.formats.detect import ACK_XML, CWR, WORKS_XML, detect_format
+from gateway.formats.xml.ack import AckContext, read_ack_xml, write_ack_xml
+from gateway.formats.xml.checked_reader import read_works_checked
+from gateway.formats.xml.secure import XmlRefused
+from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
+from gateway.model import Acknowledgement, FileHeader, Transaction
+from gateway.routing.decide import part_file_name, route
+from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for
+from gateway.store.rows import NewDelivery, SentTransaction
+from gateway.validation.acknowledge import write_ack
+from gateway.validation.engine import validate
+from gateway.validation.report import ACCEPTED, ACK_STATUS
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterator
+
+    from gateway.routing.partners import Partner, Registry
+    from gateway.store.blobs import BlobStore
+    from gateway.store.rows import Submission
+    from gateway.store.sqlite import SqliteStore
+    from gateway.validation.report import Report
+
+SEVERAL = "000"
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What receiving a file did: the submission, and the original when it was a repeat."""
+
+    submission: Submission
+    duplicate_of: str | None
+    reason: str | None
+
+
+class Pipeline:
+    """One gateway node's handling of files: intake, processing, ACK correlation."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        store: SqliteStore,
+        blobs: BlobStore,
+        *,
+        max_upload_bytes: int,
+        wake_delivery: asyncio.Event | None = None,
+    ) -> None:
+        self.registry = registry
+        self.node = registry.node.society
+        self.store = store
+        self.blobs = blobs
+        self.max_upload_bytes = max_upload_bytes
+        self._wake = wake_delivery
+        self._last_created: dict[str, datetime] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- intake ------------------------------------------------------------------------------
+
+    async def receive(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        sender: str,
+        file_name: str,
+        transport: str,
+    ) -> Intake:
+        """Store the bytes first, then record the submission (once per content or name)."""
+        started = clock.monotonic()
+        blob = await self.blobs.put_stream(chunks, max_bytes=self.max_upload_bytes)
+        return await self.accept(sender, file_name, blob.sha256, blob.size, transport, started)
+
+    async def receive_file(
+        self, path: Path, *, sender: str, file_name: str, transport: str
+    ) -> Intake:
+        """Intake of a file already on disk (pulled by SFTP, dropped in a folder)."""
+        started = clock.monotonic()
+        blob = await asyncio.to_thread(self.blobs.put_file, path, max_bytes=self.max_upload_bytes)
+        return await self.accept(sender, file_name, blob.sha256, blob.size, transport, started)
+
+    async def accept(  # noqa: PLR0917 - every argument is a fact of the intake
+        self, sender: str, file_name: str, sha256: str, size: int, transport: str, started: float
+    ) -> Intake:
+        """Record stored bytes as a submission (or find the original) and start processing."""
+        receiver = receiver_of(file_name, self.node)
+        submission, reason = await asyncio.to_thread(
+            self.store.record_submission, sender, receiver, file_name, sha256, size
+        )
+        if reason is not None:
+            log.emit(
+                "submission.duplicate",
+                node=self.node,
+                submission_id=submission.id,
+                original_id=submission.id,
+                sender=sender,
+                file_name=file_name,
+                reason=reason,
+            )
+            return Intake(submission, submission.id, reason)
+        log.emit(
+            "submission.received",
+            node=self.node,
+            submission_id=submission.id,
+            sender=sender,
+            receiver=receiver,
+            file_name=file_name,
+            bytes=size,
+            sha256=sha256,
+            transport=transport,
+            duration_ms=log.monotonic_ms(started),
+        )
+        self.schedule(submission.id)
+        return Intake(submission, None, None)
+
+    def schedule(self, submission_id: str) -> None:
+        """Process a submission in the background (kept referenced until it is done)."""
+        task = asyncio.get_running_loop().create_task(self.process(submission_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every submission being processed."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def recover(self) -> int:
+        """Process again what a stopped process left half done (received, not yet routed)."""
+        pending = await asyncio.to_thread(self.store.unfinished_submissions)
+        for submission in pending:
+            self.schedule(submission.id)
+        return len(pending)
+
+    # -- processing ------------------------------------------------------------------------
+
+    async def process(self, submission_id: str) -> None:
+        """Validate, acknowledge and route a submission, or correlate an ACK; never raises."""
+        try:
+            await asyncio.to_thread(self._process, submission_id)
+        except Exception as error:  # noqa: BLE001 - recorded on the submission, loop goes on
+            self.store.update_submission(submission_id, status="failed", error=repr(error)[:500])
+        if self._wake is not None:
+            self._wake.set()
+
+    def _process(self, submission_id: str) -> None:
+        submission = self.store.get_submission(submission_id)
+        if submission is None or submission.status not in ("received", "validated"):
+            return
+        with self.blobs.open(submission.sha256) as stream:
+            kind = detect_format(stream)
+            if kind == ACK_XML or (kind == CWR and _is_cwr_ack(stream)):
+                self._correlate(submission, stream, kind)
+                return
+        self._validate_and_answer(submission, kind)
+
+    def _validate_and_answer(self, submission: Submission, kind: str) -> None:
+        started = clock.monotonic()
+        with self.blobs.open(submission.sha256) as stream:
+            report = validate(stream, source=submission.file_name, pack=self.node)
+        try:
+            report_blob = self.blobs.put_bytes(json.dumps(report.to_dict()).encode())
+            counts = report.counts
+            self.store.update_submission(
+                submission.id,
+                status="validated",
+                format=report.format,
+                version=report.version,
+                report_sha=report_blob.sha256,
+            )
+            log.emit(
+                "submission.validated",
+                node=self.node,
+                submission_id=submission.id,
+                sender=submission.sender,
+                format=report.format,
+                version=report.version,
+                status=report.status,
+                transactions=counts["transactions"],
+                accepted=counts["accepted"],
+                rejected=counts["rejected"],
+                messages=len(report.messages),
+                duration_ms=log.monotonic_ms(started),
+            )
+            if submission.sender == self.node:
+                self._route(submission, report, kind)
+            else:
+                self._answer(submission, report, kind)
+        finally:
+            report.transactions.close()
+
+    # -- a partner's submission: the first ACK goes back, the works are registered here --------
+
+    def _answer(self, submission: Submission, report: Report, kind: str) -> None:
+        started = clock.monotonic()
+        partner = self.registry.partner_for(submission.sender)
+        as_xml = kind != CWR or (partner is not None and partner.receive_as == "xml")
+        out = io.BytesIO()
+        with self.blobs.open(submission.sha256) as original:
+            if as_xml:
+                context = AckContext(
+                    society=self.node,
+                    recipient=submission.sender,
+                    file_name=submission.file_name,
+                    sha256=submission.sha256,
+                )
+                write_ack_xml(report, out, context)
+            else:
+                write_ack(original, report, out, society=self.node)
+        ack_blob = self.blobs.put_bytes(out.getvalue())
+        ack_name = _ack_file_name(submission.file_name, self.node, xml=as_xml)
+        counts = report.counts
+        for summary in report.transactions:
+            if summary.submitter_work_id:
+                self.store.upsert_registration(
+                    submission.sender,
+                    summary.submitter_work_id,
+                    self.node,
+                    ACK_STATUS[report.effective_status(summary)],
+                    society_work_number=summary.society_work_id or None,
+                    iswc=summary.iswc or None,
+                    title=summary.title or None,
+                )
+        deliveries = []
+        if partner is not None:
+            deliveries.append(
+                NewDelivery(
+                    recipient=partner.society,
+                    file_name=ack_name,
+                    sha256=ack_blob.sha256,
+                    format="xml" if as_xml else "cwr",
+                    version=report.version,
+                    transport=partner.transport,
+                )
+            )
+        self.store.update_submission(submission.id, ack_sha=ack_blob.sha256, ack_file_name=ack_name)
+        self.store.complete_routing(submission.id, deliveries, [], status="acked")
+        log.emit(
+            "ack.generated",
+            node=self.node,
+            submission_id=submission.id,
+            sender=submission.sender,
+            format="xml" if as_xml else "cwr",
+            accepted=counts["accepted"],
+            rejected=counts["rejected"],
+            duration_ms=log.monotonic_ms(started),
+        )
+        for delivery in self.store.list_deliveries(submission_id=submission.id):
+            self._enqueued(
+                delivery.id,
+                submission.id,
+                delivery.recipient,
+                delivery.format,
+                delivery.version,
+                delivery.transport,
+                ack_blob.size,
+            )
+
+    # -- our own submission: split per recipient, encode each part, into the outbox ---------
+
+    def _route(self, submission: Submission, report: Report, kind: str) -> None:
+        started = clock.monotonic()
+        accepted = {
+            (t.group, t.sequence)
+            for t in report.transactions
+            if report.effective_status(t) == ACCEPTED
+        }
+        with self.blobs.open(submission.sha256) as stream:
+            header, transactions = _transactions(stream, kind)
+            plan = route(
+                submission.receiver,
+                (t for t in transactions if (t.group_id, t.sequence) in accepted),
+                self.registry,
+                sender=self.node,
+            )
+        deliveries: list[NewDelivery] = []
+        sent: list[SentTransaction] = []
+        sizes: dict[str, int] = {}
+        for code, part in plan.parts.items():
+            created = self._creation_time(code)
+            delivery, rows, size = self._encode(
+                submission, part.partner, part.transactions, header, created
+            )
+            deliveries.append(delivery)
+            sent.extend(rows)
+            sizes[delivery.id] = size
+        self.store.complete_routing(submission.id, deliveries, sent, status="routed")
+        for row in sent:
+            self.store.upsert_registration(
+                self.node, row.submitter_work_number, row.recipient, "sent", title=row.title or None
+            )
+        log.emit(
+            "submission.routed",
+            node=self.node,
+            submission_id=submission.id,
+            recipients=list(plan.recipients),
+            transactions=len(accepted),
+            unroutable=len(plan.unroutable),
+            duration_ms=log.monotonic_ms(started),
+        )
+        for delivery in deliveries:
+            self._enqueued(
+                delivery.id,
+                submission.id,
+                delivery.recipient,
+                delivery.format,
+                delivery.version,
+                delivery.transport,
+                sizes[delivery.id],
+            )
+
+    def _creation_time(self, recipient: str) -> datetime:
+        """A creation time unique per recipient: the ACK key (HDR date-time) must not repeat."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        last = self._last_created.get(recipient)
+        if last is not None and now <= last:
+            now = last + timedelta(seconds=1)
+        self._last_created[recipient] = now
+        return now
+
+    def _encode(
+        self,
+        submission: Submission,
+        partner: Partner,
+        transactions: tuple[Transaction, ...],
+        header: FileHeader,
+        created: datetime,
+    ) -> tuple[NewDelivery, list[SentTransaction], int]:
+        as_xml = partner.receive_as == "xml"
+        name = part_file_name(
+            partner,
+            year=created.year % 100,
+            sequence=_sequence(submission.file_name),
+            sender=self.node,
+        )
+        ours = replace(
+            header,
+            sender_type="SO",
+            sender_id=f"{int(self.node):09d}",
+            sender_name=self.registry.node.name.upper()[:45],
+            creation_date=created.date(),
+            creation_time=created.time(),
+            transmission_date=created.date(),
+            sender_code="",
+            sender_ipi_name_number="",
+            file_name=name,
+        )
+        with tempfile.SpooledTemporaryFile(max_size=16 << 20) as out:
+            if as_xml:
+                message = MessageInfo(
+                    name.rsplit(".", 1)[0], self.node, (partner.society,), created
+                )
+                writer: CwrWriter | WorksXmlWriter = WorksXmlWriter(out, message)  # type: ignore[arg-type]
+            else:
+                writer = CwrWriter(out, partner.cwr_version)  # type: ignore[arg-type]
+            writer.header(ours)
+            for transaction in transactions:
+                writer.transaction(transaction.record)
+            writer.close()
+            out.seek(0)
+            encoded = out.read()
+        blob = self.blobs.put_bytes(encoded)
+        delivery = NewDelivery(
+            recipient=partner.society,
+            file_name=name,
+            sha256=blob.sha256,
+            format="xml" if as_xml else "cwr",
+            version=partner.cwr_version,
+            transport=partner.transport,
+        )
+        _, written = _transactions(io.BytesIO(encoded), WORKS_XML if as_xml else CWR)
+        rows = [
+            SentTransaction(
+                delivery_id=delivery.id,
+                recipient=partner.society,
+                hdr_creation_date=created.date(),
+                hdr_creation_time=created.time(),
+                group_id=t.group_id,
+                transaction_sequence=t.sequence,
+                transaction_type=t.record.record_type,
+                submitter_work_number=getattr(t.record, "submitter_work_number", ""),
+                title=getattr(t.record, "title", ""),
+                original_submission_id=submission.id,
+            )
+            for t in written
+        ]
+        return delivery, rows, len(encoded)
+
+    def _enqueued(  # noqa: PLR0917 - private; the fields of one event
+        self,
+        delivery_id: str,
+        submission_id: str,
+        recipient: str,
+        fmt: str,
+        version: str,
+        transport: str,
+        size: int,
+    ) -> None:
+        log.emit(
+            "delivery.enqueued",
+            node=self.node,
+            delivery_id=delivery_id,
+            submission_id=submission_id,
+            recipient=recipient,
+            format=fmt,
+            version=version,
+            transport=transport,
+            bytes=size,
+        )
+
+    # -- ACKs coming back ------------------------------------------------------------------
+
+    def _correlate(self, submission: Submission, stream: BinaryIO, kind: str) -> None:
+        started = clock.monotonic()
+        stream.seek(0)
+        acks = list(_acknowledgements(stream, kind))
+        log.emit(
+            "ack.received",
+            node=self.node,
+            submission_id=submission.id,
+            sender=submission.sender,
+            transactions=len(acks),
+        )
+        matched = unmatched = 0
+        for ack in acks:
+            if ack.creation_date is None or ack.creation_time is None:
+                unmatched += 1
+                continue
+            sent = self.store.find_sent(
+                submission.sender,
+                ack.creation_date,
+                ack.creation_time,
+                ack.original_group_id or 0,
+                ack.original_transaction_sequence or 0,
+            )
+            if sent is None:
+                unmatched += 1
+                continue
+            matched += 1
+            registration = self.store.upsert_registration(
+                self.node,
+                sent.submitter_work_number,
+                submission.sender,
+                ack.transaction_status or "RA",
+                society_work_number=ack.recipient_creation_number or None,
+                iswc=ack.iswc or None,
+                title=sent.title or None,
+            )
+            log.emit(
+                "registration.updated",
+                node=self.node,
+                society=submission.sender,
+                submitter_work_number=sent.submitter_work_number,
+                status=registration.status,
+                society_work_number=registration.society_work_number or "",
+                iswc=registration.iswc or "",
+            )
+        self.store.complete_routing(submission.id, [], [], status="acked")
+        log.emit(
+            "ack.correlated",
+            node=self.node,
+            submission_id=submission.id,
+            sender=submission.sender,
+            matched=matched,
+            unmatched=unmatched,
+            duration_ms=log.monotonic_ms(started),
+        )
+
+
+def receiver_of(file_name: str, node: str) -> str:
+    """The receiver a file's name gives (CWR or gateway XML naming); this node when it has none."""
+    try:
+        return CwrFileName.parse(file_name).receiver
+    except FileNameError:
+        return node
+
+
+def _sequence(file_name: str) -> int:
+    try:
+        return CwrFileName.parse(file_name).sequence
+    except FileNameError:
+        return 1
+
+
+def _ack_file_name(file_name: str, node: str, *, xml: bool) -> str:
+    try:
+        name = ack_name_for(CwrFileName.parse(file_name), responder=node)
+    except (FileNameError, ValueError):
+        return f"ACK_{file_name}"[:200]
+    text = name.format()
+    return text.rsplit(".", 1)[0] + "_ACK.xml" if xml and not text.endswith(".xml") else text
+
+
+def _is_cwr_ack(stream: BinaryIO) -> bool:
+    """Whether a CWR file's first group is of ACK transactions (an answer, not a submission)."""
+    start = stream.tell()
+    try:
+        for event in read_cwr(stream):
+            if isinstance(event, GroupStarted):
+                return event.header.transaction_type == "ACK"
+            if isinstance(event, TransactionRead):
+                return event.transaction.record.record_type == "ACK"
+        return False
+    finally:
+        stream.seek(start)
+
+
+def _transactions(stream: BinaryIO, kind: str) -> tuple[FileHeader, list[Transaction]]:
+    """The header and the transactions of a works file (CWR or works XML)."""
+    events = read_works_checked(stream) if kind == WORKS_XML else read_cwr(stream)
+    header = FileHeader(record_type="HDR")
+    found: list[Transaction] = []
+    for event in events:
+        if isinstance(event, FileStarted):
+            header = event.header
+        elif isinstance(event, TransactionRead):
+            found.append(event.transaction)
+    return header, found
+
+
+def _acknowledgements(stream: BinaryIO, kind: str) -> Iterator[Acknowledgement]:
+    if kind == ACK_XML:
+        try:
+            yield from read_ack_xml(stream)
+        except XmlRefused:
+            return
+        return
+    for event in read_cwr(stream):
+        if isinstance(event, TransactionRead) and isinstance(
+            event.transaction.record, Acknowledgement
+        ):
+            yield event.transaction.record

@@ -1,0 +1,51 @@
+"""``gateway demo`` end to end through the command line: three societies, every answer back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from log_contract import line_problems
+
+
+def test_the_demo_exchanges_files_between_three_societies(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "demo", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,  # a hang guard; the demo takes a few seconds
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "complete: every work answered" in done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines
+    problems = [p for line in lines for p in line_problems(line)]
+    assert problems == []
+    events = [json.loads(line) for line in lines]
+    names = [e["event"] for e in events]
+    assert names.count("service.started") == 3
+    for step in (
+        "submission.routed",
+        "delivery.delivered",
+        "transfer.pulled",
+        "ack.generated",
+        "ack.correlated",
+        "registration.updated",
+        "demo.summary",
+    ):
+        assert step in names, step
+    routed = next(e for e in events if e["event"] == "submission.routed")
+    assert routed["recipients"] == ["035", "052"]
+    assert routed["transactions"] == 4  # the fifth work was rejected at the sender's validation
+    correlated = [e for e in events if e["event"] == "ack.correlated"]
+    assert sum(e["matched"] for e in correlated) == 5  # 3 works at PRS + 2 at GEMA
+    assert all(e["unmatched"] == 0 for e in correlated)
+    delivered = {e["recipient"] for e in events if e["event"] == "delivery.delivered"}
+    assert delivered == {"035", "052", "119"}
+    assert (tmp_path / "gema-sftp" / "incoming").is_dir()
+    pulled = [p.name for p in (tmp_path / "gema-sftp" / "incoming").iterdir()]
+    assert any(name.endswith(".xml.pickup.complete") for name in pulled)
