@@ -66,6 +66,7 @@ class DeliveryWorker:
     ``lease_seconds``; a failed try waits ``initial_wait * 2**(n-1)`` seconds plus a random jitter
     of up to ``jitter`` (default ``initial_wait``), never more than ``max_wait``; the
     ``max_attempts``-th failed try dead-letters the delivery. ``clock`` gives the aware UTC now.
+    ``wake_event``, if given, is the event ``wake`` sets: whoever enqueues may set it directly.
     """
 
     def __init__(
@@ -114,7 +115,8 @@ class DeliveryWorker:
         self._stop = stop_after_attempt(max_attempts)
         # RetryCallState needs the Retrying that owns it; this one only carries the policy.
         self._policy = Retrying(wait=self._wait, stop=self._stop)
-        self._wake = wake_event or asyncio.Event()
+        # Shared with whoever enqueues (the pipeline sets it), or this worker's own.
+        self._wake = wake_event if wake_event is not None else asyncio.Event()
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed try ``attempt`` (from 1): exponential, jittered, capped."""
@@ -145,7 +147,8 @@ class DeliveryWorker:
         """Claim the due deliveries, try each once, record the results; how many were claimed.
 
         Deliveries to different recipients are sent concurrently, those to one recipient in turn
-        (an SFTP server may cap its connections per user).
+        (an SFTP server may cap its connections per user). A failing claim raises its StoreError;
+        ``run`` logs it and carries on.
         """
         claimed = await asyncio.to_thread(
             self._store.claim_due, self._clock(), self._lease_seconds, self.worker_id, self._batch
