@@ -181,6 +181,15 @@ def _translate(args: argparse.Namespace) -> int:
         )
         xml = XmlTarget(sender=args.sender, recipients=tuple(args.recipient or ()))
         result = translate(source, target, TARGETS[args.to], xml=xml)
+    if result.refused is not None:
+        if args.output:
+            args.output.unlink(missing_ok=True)
+        where = f" (line {result.refused.line})" if result.refused.line else ""
+        print(
+            f"gateway: {args.file} cannot be translated: {result.refused.text}{where}",
+            file=sys.stderr,
+        )
+        return REJECTED
     if not result.source_version:
         raise UsageError(
             f"{args.file} cannot be translated: "

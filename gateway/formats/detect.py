@@ -38,9 +38,13 @@ def detect_format(stream: BinaryIO) -> str:
 def format_of(head: bytes) -> str:
     """The format of a file that starts with ``head``."""
     text = head.removeprefix(codecs.BOM_UTF8).lstrip()
-    if not text.startswith(b"<") and not head.startswith(
-        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    ):
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:2] in (
+        b"<\x00",
+        b"\x00<",
+    )
+    if not text and head.startswith(codecs.BOM_UTF8):
+        return UNKNOWN_XML  # a BOM and nothing: the XML reader calls it empty
+    if not text.startswith(b"<") and not utf16:
         return CWR
     try:
         root = check_prolog(head)

@@ -22,8 +22,8 @@ from gateway.formats.cwr.events import (
 )
 from gateway.formats.cwr.reader import ReaderLimits, read_cwr
 from gateway.formats.cwr.writer import CwrWriter, Loss
-from gateway.formats.detect import CWR, WORKS_XML, detect_format
-from gateway.formats.xml.checked_reader import read_works_checked
+from gateway.formats.detect import CWR, detect_format
+from gateway.formats.xml.checked_reader import REFUSAL_EDITS, read_works_checked
 from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gateway.model import FileHeader, Issue, TransactionRecord
 
 XML = "xml"
+REFUSALS = frozenset(REFUSAL_EDITS.values()) - {"GW E 009"}
 UNKNOWN_SOCIETY = "000"
 
 
@@ -55,6 +56,7 @@ class TranslationResult:
     transactions: int = 0
     losses: list[Loss] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    refused: Issue | None = None  # the input could not be read on (the output is incomplete)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,10 @@ def translate(
     writer: _Writer | None = None
     for event in _events(source, kind, limits):
         result.issues.extend(event.issues)
+        refusal = next((i for i in event.issues if i.edit in REFUSALS), None)
+        if refusal is not None:  # an unreadable document: no output that looks complete
+            result.refused = refusal
+            return result
         if isinstance(event, FileStarted):
             result.source_version = event.version
             writer = _writer(target, to, event.header, xml or XmlTarget())
@@ -101,9 +107,9 @@ def translate(
 
 
 def _events(source: BinaryIO, kind: str, limits: ReaderLimits | None) -> Iterator[Event]:
-    if kind == WORKS_XML:
-        return read_works_checked(source)
-    return read_cwr(source, limits=limits)
+    if kind == CWR:
+        return read_cwr(source, limits=limits)
+    return read_works_checked(source)  # works XML, or a refusal saying why it is not
 
 
 def _writer(target: BinaryIO, to: str, header: FileHeader, xml: XmlTarget) -> _Writer:

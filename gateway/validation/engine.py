@@ -24,7 +24,7 @@ from gateway.formats.cwr.events import (
 )
 from gateway.formats.cwr.layouts import layout_set
 from gateway.formats.cwr.reader import ReaderLimits, read_cwr
-from gateway.formats.detect import CWR, WORKS_XML, detect_format
+from gateway.formats.detect import ACK_XML, CWR, DISTRIBUTION_XML, detect_format
 from gateway.formats.xml.checked_reader import check_document, read_works_checked
 from gateway.model import Issue, Record, values
 from gateway.validation.packs import PackError, RulePack, load_pack
@@ -106,9 +106,10 @@ def _events(
         return read_cwr(stream, version=version, limits=limits)
     report.format = "xml"
     report.schema = kind.removeprefix("xml:")
-    if kind == WORKS_XML:
-        return read_works_checked(stream)
-    return check_document(stream, report.schema)
+    if kind in (ACK_XML, DISTRIBUTION_XML):
+        return check_document(stream, report.schema)
+    report.schema = "works"  # a works document, or refused (DTD, other root) with the reason
+    return read_works_checked(stream)
 
 
 def _pack(name: str, version: str) -> RulePack:

@@ -82,8 +82,8 @@ class ElementChecker:
     """
 
     def __init__(self, name: str) -> None:
+        self._name = name
         self._gate = lxml_schema(name)
-        self._explain = explaining_schema(name)
 
     def check(self, element: etree._Element) -> list[SchemaViolation]:
         """The element's violations (none when it is valid)."""
@@ -97,7 +97,7 @@ class ElementChecker:
                 _reason(error),
                 _record_type(error.elem),
             )
-            for error in self._explain.iter_errors(resource)
+            for error in explaining_schema(self._name).iter_errors(resource)
         ]
         return found or [
             SchemaViolation(e.line or element.sourceline, "", e.message)

@@ -39,7 +39,7 @@ class XmlLimits:
 
     max_bytes: int = 8 << 30
     max_depth: int = 32
-    max_prolog_bytes: int = 64 << 10
+    max_prolog_bytes: int = 1 << 20
 
 
 class XmlRefused(ValueError):  # noqa: N818 - a refusal, not a programming error
@@ -52,6 +52,7 @@ class XmlRefused(ValueError):  # noqa: N818 - a refusal, not a programming error
         self.line = line
 
 
+_LONGEST_DECLARATION = len(b"<!NOTATION")
 _DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 
 
@@ -86,11 +87,15 @@ def check_prolog(head: bytes) -> int:
             position = text.find(b"?>", start)
         elif text.startswith(b"<!--", start):
             position = text.find(b"-->", start)
+        elif text.startswith(b"<!", start) and len(text) - start < _LONGEST_DECLARATION:
+            return -1  # a comment or a declaration cut by the end of the block: read more
         elif _DECLARATIONS.match(text, start) or text.startswith(b"<!", start):
             line = text.count(b"\n", 0, start) + 1
             raise XmlRefused(
                 "dtd", "the document declares a DTD (DOCTYPE or entities); none is accepted", line
             )
+        elif len(text) - start < _LONGEST_DECLARATION:
+            return -1  # "<!DOCT..." may be cut by the end of the block: read more first
         else:
             return start
         if position < 0:
@@ -125,7 +130,7 @@ def _read_prolog(stream: BinaryIO, limits: XmlLimits) -> bytes:
         head += chunk
         start = check_prolog(head)
         if start >= 0 or not chunk:
-            if not head.strip():
+            if not head.removeprefix(codecs.BOM_UTF8).strip():
                 raise XmlRefused("empty", "the document is empty")
             return head
         if len(head) > limits.max_prolog_bytes:
@@ -169,6 +174,10 @@ def secure_iterparse(
             yield event, element
     except etree.XMLSyntaxError as error:
         line = error.lineno or None
+        if "XML_PARSE_HUGE" in str(error):  # libxml2's own bound on one text node or name
+            raise XmlRefused(
+                "too_large", "a text node or name exceeds the parser's size limit (10 MB)", line
+            ) from None
         code = "invalid" if schema is not None and _is_schema_error(error) else "not_well_formed"
         raise XmlRefused(code, _message(error), line) from None
 
