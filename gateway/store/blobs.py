@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.files import fsync_dir
 from gateway.store.errors import InvalidValue, NotFound, StoreError, TooLarge
 
 DEFAULT_WRITE_BUFFER = 1 << 20  # bytes gathered before one write in a worker thread
@@ -163,7 +164,7 @@ class BlobStore:
         temp.chmod(_BLOB_MODE)
         # Atomic: a concurrent writer of the same content only replaces equal bytes.
         temp.replace(target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return BlobRef(sha256, size, target)
 
 
@@ -236,12 +237,4 @@ def _make_dirs(root: Path, directory: Path) -> None:
             path.mkdir()
         except FileExistsError:
             continue  # another writer made it; its own fsync covers it
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(path.parent)

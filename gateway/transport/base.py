@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from gateway.files import fsync_dir
+
 DELIVERY_MARKER = ".delivery.complete"
 PICKUP_MARKER = ".pickup.complete"
 PART_SUFFIX = ".part"
@@ -159,15 +161,6 @@ def local_error(err: OSError, what: str) -> TransportError:
 
 # Local file helpers shared by the folder transport and the SFTP pull: a file appears under its
 # final name only when complete and fsynced, and its directory entry is fsynced too.
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make the latest renames and creations in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_marker(path: Path) -> None:

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from gateway.files import fsync_dir
 from gateway.transport.base import (
     DELIVERY_MARKER,
     PART_SUFFIX,
@@ -23,7 +24,6 @@ from gateway.transport.base import (
     TransportError,
     check_file_name,
     file_digest,
-    fsync_dir,
     install_copy,
     is_plain_file_name,
     local_error,
