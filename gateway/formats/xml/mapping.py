@@ -100,10 +100,10 @@ def _map(cls: type[Record]) -> tuple[XmlField, ...]:
 
 
 def fields_by_element(cls: type[Record]) -> dict[str, XmlField]:
-    """The fields of ``cls`` keyed by element name, for reading."""
+    """The fields of ``cls`` keyed by qualified tag (``{namespace}Element``), for reading."""
     known = _BY_ELEMENT.get(cls)
     if known is None:
-        known = _BY_ELEMENT[cls] = {f.element: f for f in xml_fields(cls)}
+        known = _BY_ELEMENT[cls] = {f"{{{WORKS_NS}}}{f.element}": f for f in xml_fields(cls)}
     return known
 
 
@@ -116,6 +116,9 @@ def format_share(value: int) -> str:
 
 def parse_share(text: str) -> int:
     """Percent text to hundredths; ValueError unless it is exact to the hundredth."""
+    whole, dot, cents = text.strip().partition(".")
+    if whole.isdigit() and whole.isascii() and (not dot or (cents.isdigit() and len(cents) <= 2)):
+        return int(whole) * 100 + (int(cents.ljust(2, "0")) if cents else 0)  # the usual "50.00"
     try:
         number = Decimal(text.strip())
     except InvalidOperation:

@@ -364,12 +364,12 @@ def _record(
     values: dict[str, Any] = {"record_type": record_type}
     children: dict[str, list[Record]] = {}
     for child in element:
-        tag = child.tag
-        if not isinstance(tag, str) or not tag.startswith(_W):
-            continue
-        spec = known.get(tag[len(_W) :])
+        spec = known.get(child.tag)  # type: ignore[arg-type]
         if spec is None:
-            issues.append(_issue(decoded, child, record_type, None, "unknown element", tag))
+            if isinstance(child.tag, str):
+                issues.append(
+                    _issue(decoded, child, record_type, None, "unknown element", child.tag)
+                )
             continue
         if spec.child is not None:
             nested, _ = _record(child, spec.child, decoded)
