@@ -16,6 +16,17 @@ from gateway.model.parties import (
     WriterNonRomanName,
     WriterTerritory,
 )
+from gateway.model.statement import (
+    DEDUCTION_TYPES,
+    StatementHeader,
+    StatementIssue,
+    StatementLine,
+    StatementRefused,
+    StatementTotals,
+    TotalsAdder,
+    sum_totals,
+    typed_deductions,
+)
 from gateway.model.transaction import Transaction, TransactionRecord
 from gateway.model.work import (
     AdditionalInfo,
@@ -75,6 +86,7 @@ MODEL_CLASSES: dict[str, type[Record]] = {
 }
 
 __all__ = [
+    "DEDUCTION_TYPES",
     "MODEL_CLASSES",
     "SHARE_WHOLE",
     "Acknowledgement",
@@ -109,11 +121,19 @@ __all__ = [
     "Recording",
     "Share",
     "SourceWork",
+    "StatementHeader",
+    "StatementIssue",
+    "StatementLine",
+    "StatementRefused",
+    "StatementTotals",
+    "TotalsAdder",
     "Transaction",
     "TransactionRecord",
     "Work",
     "Writer",
     "WriterNonRomanName",
     "WriterTerritory",
+    "sum_totals",
+    "typed_deductions",
     "values",
 ]
