@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
+import random
 from pathlib import Path
 
 import pytest
@@ -42,9 +42,21 @@ def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Random bytes with NULs are rejected as unreadable lines, without a traceback."""
-    status, out, _ = _run(tmp_path, os.urandom(200_000), capsys)
+    data = random.Random(7).randbytes(200_000)  # noqa: S311 - test data, not a secret
+    status, out, _ = _run(tmp_path, data, capsys)
     assert status == 1
     assert _edits(out) & {"GW R 001", "FIL E 002", "FIL F 001"}
+
+
+@pytest.mark.parametrize("first", [b"<", b"\xff\xfe", b"\x00<"])
+def test_binary_file_that_looks_like_xml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: bytes
+) -> None:
+    """Random bytes that start like XML are refused by the XML reader, without a traceback."""
+    data = first + random.Random(7).randbytes(200_000)  # noqa: S311 - test data
+    status, out, _ = _run(tmp_path, data, capsys)
+    assert status == 1
+    assert _edits(out) & {"GW E 005", "GW E 006", "GW E 008"}
 
 
 def test_nul_bytes_inside_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
