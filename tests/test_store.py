@@ -626,3 +626,28 @@ def test_a_closed_store_refuses_calls(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.pending_count()
+
+
+def test_closing_while_other_threads_use_the_store_waits_for_them(tmp_path: Path) -> None:
+    """close() lets calls under way finish and refuses new ones: no crash, a clear error."""
+    store = SqliteStore(tmp_path / "state.db")
+    outcomes: list[str] = []
+    started = threading.Barrier(5)
+
+    def busy() -> None:
+        started.wait()
+        try:
+            while True:
+                store.claim_due(datetime.now(UTC), 60, "w", 10)
+        except StoreError as error:
+            outcomes.append("closed" if "closed" in str(error) else repr(error))
+
+    threads = [threading.Thread(target=busy) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    clock_time.sleep(0.05)
+    store.close()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert outcomes == ["closed"] * 4

@@ -30,6 +30,8 @@ from gateway.transport.folder import FolderTransport
 from gateway.transport.sftp import SftpTransport
 from gateway.transport.signing import load_signing_key
 
+STOP_WAIT_SECONDS = 10.0
+
 
 class Node:
     """A gateway node built from its configuration; ``start`` it, then ``stop`` it."""
@@ -106,11 +108,11 @@ class Node:
     async def stop(self) -> None:
         """Stop taking work, let running work end, and close."""
         self._stop.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:  # the loops end at their next turn; a send under way may take a while
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_WAIT_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pipeline.drain()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -55,6 +55,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+CLOSE_WAIT_SECONDS = 30.0  # how long close() lets running calls finish
+
+
 class SqliteStore:
     """The store on one SQLite database file, created and migrated on open."""
 
@@ -72,6 +75,10 @@ class SqliteStore:
         self._clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()
+        # Transactions under way, by any thread: close() waits for them, because closing a
+        # connection another thread is using crashes SQLite.
+        self._active = 0
+        self._idle = threading.Condition(self._lock)
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         try:
@@ -86,10 +93,11 @@ class SqliteStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close every connection; the store refuses calls afterwards."""
+    def close(self, *, wait: float = CLOSE_WAIT_SECONDS) -> None:
+        """Refuse new calls, let the ones under way finish (up to ``wait`` s), close everything."""
         with self._lock:
             self._closed = True
+            self._idle.wait_for(lambda: self._active == 0, timeout=wait)
             connections, self._connections = self._connections, []
         for conn in connections:
             with suppress(sqlite3.Error):
@@ -523,6 +531,21 @@ class SqliteStore:
     @contextmanager
     def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         """One transaction on this thread's connection; SQLite errors become StoreErrors."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"the store on {self.path} is closed")
+            self._active += 1
+        try:
+            with self._transaction_on_connection(write=write) as conn:
+                yield conn
+        finally:
+            with self._lock:
+                self._active -= 1
+                if not self._active:
+                    self._idle.notify_all()
+
+    @contextmanager
+    def _transaction_on_connection(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         try:
             conn = self._connection()
             # IMMEDIATE takes the write lock now, so a read-then-write cannot race another writer.
