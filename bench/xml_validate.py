@@ -49,8 +49,9 @@ from lxml import etree
 
 from gateway.formats.xml.schemas import lxml_schema
 from gateway.formats.xml.secure import secure_parser
+from gateway.formats.xml.text import MessageInfo
 from gateway.formats.xml.works_reader import read_works_xml
-from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
+from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Work
 from gateway.validation.engine import validate
 

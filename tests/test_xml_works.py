@@ -20,8 +20,9 @@ from gateway.formats.cwr.events import FileStarted, TransactionRead
 from gateway.formats.detect import CWR, WORKS_XML, format_of
 from gateway.formats.translate import XmlTarget, translate
 from gateway.formats.xml.schemas import lxml_schema, schema_path, violations
+from gateway.formats.xml.text import MessageInfo
 from gateway.formats.xml.works_reader import read_works_xml
-from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
+from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Record, Work
 from gateway.validation.engine import validate
 

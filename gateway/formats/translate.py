@@ -24,7 +24,8 @@ from gateway.formats.cwr.reader import ReaderLimits, read_cwr
 from gateway.formats.cwr.writer import CwrWriter, Loss
 from gateway.formats.detect import CWR, detect_format
 from gateway.formats.xml.checked_reader import REFUSAL_EDITS, read_works_checked
-from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
+from gateway.formats.xml.text import MessageInfo
+from gateway.formats.xml.works_writer import WorksXmlWriter
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -27,7 +27,8 @@ from gateway.formats.detect import ACK_XML, CWR, WORKS_XML, detect_format
 from gateway.formats.xml.ack import AckContext, read_ack_xml, write_ack_xml
 from gateway.formats.xml.checked_reader import read_works_checked
 from gateway.formats.xml.secure import XmlRefused
-from gateway.formats.xml.works_writer import MessageInfo, WorksXmlWriter
+from gateway.formats.xml.text import MessageInfo
+from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Acknowledgement, FileHeader, Transaction
 from gateway.routing.decide import part_file_name, route
 from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for

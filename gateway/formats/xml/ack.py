@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
-from xml.sax.saxutils import escape
 
-from gateway.formats.xml.mapping import ACK_NS, COMMON_NS, FORMAT_VERSION
+from gateway.formats.xml.mapping import ACK_NS, COMMON_NS
 from gateway.formats.xml.secure import XmlLimits, XmlRefused, secure_iterparse
+from gateway.formats.xml.text import MessageInfo, TextOut, leaf, message_header
 from gateway.model import Acknowledgement, Message
 from gateway.validation.acknowledge import assigned_work_number
 from gateway.validation.report import ACK_STATUS
@@ -55,41 +55,35 @@ def write_ack_xml(report: Report, out: BinaryIO, context: AckContext) -> int:
     created_time = header.get("creation_time") or time(0, 0)
     counts = report.counts
     message_id = context.message_id or f"{context.society}-ACK-{now:%Y%m%d%H%M%S}"
-    write = _Writer(out)
+    write = TextOut(out)
     write(
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<Acknowledgement xmlns="{ACK_NS}" xmlns:c="{COMMON_NS}">\n'
-        "<MessageHeader>"
-        f"<c:MessageId>{escape(message_id)}</c:MessageId>"
-        f"<c:Sender><c:SocietyCode>{context.society}</c:SocietyCode></c:Sender>"
-        f"<c:Recipient><c:SocietyCode>{context.recipient}</c:SocietyCode></c:Recipient>"
-        f"<c:Created>{now.isoformat().replace('+00:00', 'Z')}</c:Created>"
-        f"<c:FormatVersion>{FORMAT_VERSION}</c:FormatVersion>"
-        "</MessageHeader>\n"
+        + message_header(MessageInfo(message_id, context.society, (context.recipient,), now))
     )
     sender = str(header.get("sender_code") or header.get("sender_id") or context.recipient)
     if header.get("sender_type") == "SO":  # a society: its 3-digit code, as the file name has it
         sender = context.recipient
     write(
         "<OriginalFile>"
-        + _element("FileName", context.file_name)
-        + _element("CreationDate", created.isoformat())
-        + _element("CreationTime", created_time.isoformat())
-        + _element("SenderCode", sender)
-        + _element("SenderName", str(header.get("sender_name", "")))
-        + _element("Format", "cwr" if report.format == "cwr" else "works-xml")
-        + _element("Version", report.version or "2.1")
-        + _element("Sha256", context.sha256)
+        + leaf("FileName", context.file_name)
+        + leaf("CreationDate", created.isoformat())
+        + leaf("CreationTime", created_time.isoformat())
+        + leaf("SenderCode", sender)
+        + leaf("SenderName", str(header.get("sender_name", "")))
+        + leaf("Format", "cwr" if report.format == "cwr" else "works-xml")
+        + leaf("Version", report.version or "2.1")
+        + leaf("Sha256", context.sha256)
         + "</OriginalFile>\n"
     )
     write(
         "<Summary>"
-        + _element("Status", report.status)
-        + _element("TransactionCount", str(counts["transactions"]))
-        + _element("AcceptedCount", str(counts["accepted"]))
-        + _element("RejectedCount", str(counts["rejected"]))
-        + _element("NoParticipationCount", str(counts["no_participation"]))
-        + _element("MessageCount", str(len(report.messages)))
+        + leaf("Status", report.status)
+        + leaf("TransactionCount", str(counts["transactions"]))
+        + leaf("AcceptedCount", str(counts["accepted"]))
+        + leaf("RejectedCount", str(counts["rejected"]))
+        + leaf("NoParticipationCount", str(counts["no_participation"]))
+        + leaf("MessageCount", str(len(report.messages)))
         + "</Summary>\n"
     )
     in_transactions = {i for t in report.transactions for i in t.messages}
@@ -106,15 +100,15 @@ def write_ack_xml(report: Report, out: BinaryIO, context: AckContext) -> int:
         )
         parts = [
             "<Transaction>",
-            _element("OriginalGroupId", str(summary.group)),
-            _element("OriginalTransactionSequence", str(summary.sequence)),
-            _element("OriginalTransactionType", summary.type),
-            _element("Title", summary.title),
-            _element("SubmitterWorkNumber", summary.submitter_work_id),
-            _element("SocietyWorkNumber", number),
-            _element("Iswc", summary.iswc),
-            _element("ProcessingDate", processing),
-            _element("Status", status),
+            leaf("OriginalGroupId", str(summary.group)),
+            leaf("OriginalTransactionSequence", str(summary.sequence)),
+            leaf("OriginalTransactionType", summary.type),
+            leaf("Title", summary.title),
+            leaf("SubmitterWorkNumber", summary.submitter_work_id),
+            leaf("SocietyWorkNumber", number),
+            leaf("Iswc", summary.iswc),
+            leaf("ProcessingDate", processing),
+            leaf("Status", status),
             *(_message(report.messages[i]) for i in summary.messages),
             "</Transaction>\n",
         ]
@@ -124,37 +118,25 @@ def write_ack_xml(report: Report, out: BinaryIO, context: AckContext) -> int:
     return answered
 
 
-class _Writer:
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-
-    def __call__(self, text: str) -> None:
-        self._out.write(text.encode("utf-8"))
-
-
-def _element(name: str, value: str) -> str:
-    return f"<{name}>{escape(value)}</{name}>" if value else ""
-
-
 def _message(issue: Issue) -> str:
     return "".join(
         [
             "<Message>",
-            _element("Level", issue.level),
-            _element("Rejection", issue.rejection),
-            _element(
+            leaf("Level", issue.level),
+            leaf("Rejection", issue.rejection),
+            leaf(
                 "RecordType", issue.record_type if _RECORD_TYPE.fullmatch(issue.record_type) else ""
             ),
-            _element("Line", str(issue.line) if issue.line else ""),
-            _element("Group", str(issue.group) if issue.group is not None else ""),
-            _element(
+            leaf("Line", str(issue.line) if issue.line else ""),
+            leaf("Group", str(issue.group) if issue.group is not None else ""),
+            leaf(
                 "RecordSequence",
                 str(issue.record_sequence) if issue.record_sequence is not None else "",
             ),
-            _element("Field", (issue.field or "")[:60]),
-            _element("EditId", issue.edit),
-            _element("Text", issue.text[:1000]),
-            _element("Value", (issue.value or "")[:1000]),
+            leaf("Field", (issue.field or "")[:60]),
+            leaf("EditId", issue.edit),
+            leaf("Text", issue.text[:1000]),
+            leaf("Value", (issue.value or "")[:1000]),
             "</Message>",
         ]
     )

@@ -17,11 +17,12 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, BinaryIO, TypeVar, cast
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from gateway.formats import statement_values as values
 from gateway.formats.xml.mapping import COMMON_NS, DISTRIBUTION_NS, FORMAT_VERSION
 from gateway.formats.xml.secure import XmlLimits, XmlRefused, secure_iterparse
+from gateway.formats.xml.text import MessageInfo, TextOut, leaf, message_header, party
 from gateway.model import (
     StatementHeader,
     StatementIssue,
@@ -483,23 +484,23 @@ def write_statement_xml(
     created = header.created or now or datetime.now(UTC).replace(microsecond=0)
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
-    write = _Writer(out)
+    write = TextOut(out)
+    message = MessageInfo(
+        header.message_id or header.distribution_id,
+        header.sender_society,
+        (header.recipient_society,) if header.recipient_society else (),
+        created,
+    )
     write(
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<DistributionStatement xmlns="{DISTRIBUTION_NS}" xmlns:c="{COMMON_NS}">\n'
-        "<MessageHeader>"
-        + _element("c:MessageId", header.message_id or header.distribution_id)
-        + _party_xml("c:Sender", header.sender_society)
-        + _party_xml("c:Recipient", header.recipient_society)
-        + _element("c:Created", created.isoformat())
-        + _element("c:FormatVersion", FORMAT_VERSION)
-        + "</MessageHeader>\n"
-        + _element("DistributionId", header.distribution_id)
+        + message_header(message)
+        + leaf("DistributionId", header.distribution_id)
         + _period_xml(header.period_start, header.period_end)
-        + _element("RightType", header.right_type)
-        + _element("Currency", header.currency)
-        + _party_xml("PayingSociety", header.paying_society)
-        + _party_xml("SourceSociety", header.source_society)
+        + leaf("RightType", header.right_type)
+        + leaf("Currency", header.currency)
+        + party("PayingSociety", header.paying_society)
+        + party("SourceSociety", header.source_society)
         + "\n"
     )
     adder = TotalsAdder()
@@ -509,29 +510,13 @@ def write_statement_xml(
     totals = totals or adder.totals()
     write(
         "<Totals>"
-        + _element("LineCount", str(totals.line_count))
-        + _element("Gross", str(totals.gross))
+        + leaf("LineCount", str(totals.line_count))
+        + leaf("Gross", str(totals.gross))
         + _deductions_xml(totals.deduction_items, totals.deduction_notes)
-        + _element("Net", str(totals.net))
+        + leaf("Net", str(totals.net))
         + "</Totals>\n</DistributionStatement>\n"
     )
     return totals
-
-
-class _Writer:
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-
-    def __call__(self, text: str) -> None:
-        self._out.write(text.encode("utf-8"))
-
-
-def _element(name: str, value: str) -> str:
-    return f"<{name}>{escape(value)}</{name}>" if value else ""
-
-
-def _party_xml(name: str, code: str) -> str:
-    return f"<{name}><c:SocietyCode>{code}</c:SocietyCode></{name}>" if code else ""
 
 
 def _period_xml(start: date | None, end: date | None) -> str:
@@ -558,26 +543,26 @@ def _line_xml(line: StatementLine) -> str:
     return "".join(
         [
             "<Line>",
-            _element("LineNumber", str(line.line_number)),
+            leaf("LineNumber", str(line.line_number)),
             "<Work>",
-            _element("Title", line.work_title),
-            _element("Iswc", line.iswc),
-            _element("SocietyWorkNumber", line.sender_work_id),
-            _element("SubmitterWorkNumber", line.submitter_work_id),
-            *(_element("Isrc", isrc) for isrc in line.isrcs),
+            leaf("Title", line.work_title),
+            leaf("Iswc", line.iswc),
+            leaf("SocietyWorkNumber", line.sender_work_id),
+            leaf("SubmitterWorkNumber", line.submitter_work_id),
+            *(leaf("Isrc", isrc) for isrc in line.isrcs),
             "</Work><InterestedParty>",
-            _element("Name", line.ip_name),
-            _element("IpiNameNumber", line.ip_ipi_name_number),
-            _element("IpiBaseNumber", line.ip_ipi_base_number),
-            _element("Role", line.ip_role),
-            _element("Share", values.percent(line.share)),
+            leaf("Name", line.ip_name),
+            leaf("IpiNameNumber", line.ip_ipi_name_number),
+            leaf("IpiBaseNumber", line.ip_ipi_base_number),
+            leaf("Role", line.ip_role),
+            leaf("Share", values.percent(line.share)),
             "</InterestedParty>",
-            _element("Territory", line.territory),
-            _element("UseType", line.use_type),
+            leaf("Territory", line.territory),
+            leaf("UseType", line.use_type),
             _period_xml(line.period_start, line.period_end),
-            _element("Gross", str(line.gross)),
+            leaf("Gross", str(line.gross)),
             _deductions_xml(typed_deductions(line), line.deduction_notes),
-            _element("Net", str(line.net)),
+            leaf("Net", str(line.net)),
             "</Line>\n",
         ]
     )

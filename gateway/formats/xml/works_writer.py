@@ -9,8 +9,7 @@ back gives the same model (nothing to report as lost).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 from xml.sax.saxutils import escape
 
@@ -23,24 +22,13 @@ from gateway.formats.xml.mapping import (
     format_value,
     xml_fields,
 )
+from gateway.formats.xml.text import MessageInfo, message_header
 from gateway.model import GroupHeader, Record
 
 if TYPE_CHECKING:
     from gateway.model import FileHeader, TransactionRecord
 
 ROOT = "WorkRegistrations"
-
-
-@dataclass(frozen=True, slots=True)
-class MessageInfo:
-    """The DDEX-like message header: who sends the document to whom, and when."""
-
-    message_id: str
-    sender: str  # CISAC society code, 3 digits
-    recipients: tuple[str, ...]
-    created: datetime = field(default_factory=lambda: datetime.now(UTC))
-    sender_name: str = ""
-    recipient_names: tuple[str, ...] = ()
 
 
 # Characters XML 1.0 cannot carry at all; a CWR field holding one loses it (and says so).
@@ -101,24 +89,8 @@ class WorksXmlWriter:
             "<?xml version='1.0' encoding='UTF-8'?>\n"
             f'<{ROOT} xmlns="{WORKS_NS}" xmlns:c="{COMMON_NS}" FormatVersion="{FORMAT_VERSION}">\n'
         )
-        self._write(self._message_header())
+        self._write(message_header(self._message))
         self._write(record_xml("TransmissionHeader", header, self.losses) + "\n")
-
-    def _message_header(self) -> str:
-        info = self._message
-        names = info.recipient_names or ("",) * len(info.recipients)
-        created = info.created.astimezone(UTC).replace(microsecond=0)
-        return "".join(
-            [
-                "<MessageHeader>",
-                f"<c:MessageId>{escape(info.message_id)}</c:MessageId>",
-                _party("Sender", info.sender, info.sender_name),
-                *(_party("Recipient", c, n) for c, n in zip(info.recipients, names, strict=True)),
-                f"<c:Created>{created.isoformat().replace('+00:00', 'Z')}</c:Created>",
-                f"<c:FormatVersion>{FORMAT_VERSION}</c:FormatVersion>",
-                "</MessageHeader>\n",
-            ]
-        )
 
     def group(self, transaction_type: str, batch_request: int | None = None) -> None:
         """Open a group of ``transaction_type`` (closing the one before)."""
@@ -155,8 +127,3 @@ class WorksXmlWriter:
         """Close the last group and the document."""
         self.end_group()
         self._write(f"</{ROOT}>\n")
-
-
-def _party(tag: str, code: str, name: str) -> str:
-    named = f"<c:Name>{escape(name)}</c:Name>" if name else ""
-    return f"<c:{tag}><c:SocietyCode>{escape(code)}</c:SocietyCode>{named}</c:{tag}>"
