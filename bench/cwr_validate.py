@@ -68,9 +68,9 @@ def ensure_file(records: int) -> tuple[Path, int]:
             and meta.get("generator") == digest
             and meta.get("bytes") == path.stat().st_size
         ):
-            _log(f"reusing {path.name}: {meta['records']:,} records")
+            say(f"reusing {path.name}: {meta['records']:,} records")
             return path, int(meta["records"])
-    _log(f"generating {path.name} (about {records:,} records) ...")
+    say(f"generating {path.name} (about {records:,} records) ...")
     started = time.perf_counter()
     written = generate(path, records, VERSION)
     meta = {
@@ -81,7 +81,7 @@ def ensure_file(records: int) -> tuple[Path, int]:
         "generator": digest,
     }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    _log(f"  {written:,} records, {meta['bytes'] / 1e6:,.0f} MB in {_since(started):.0f} s")
+    say(f"  {written:,} records, {meta['bytes'] / 1e6:,.0f} MB in {since(started):.0f} s")
     return path, written
 
 
@@ -149,10 +149,10 @@ def validation(path: Path) -> dict[str, Any]:
 # Linux keeps ru_maxrss across execve: a process started straight from this one (fork or vfork,
 # then exec) reports at least this process's peak RSS. Started through sh, which forks a fresh
 # child of its own small image, the child's ru_maxrss is its own.
-_LAUNCH = ("/bin/sh", "-c", '"$0" "$@"; exit $?')
+LAUNCH = ("/bin/sh", "-c", '"$0" "$@"; exit $?')
 
 
-def _maxrss_mib() -> float:
+def maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
@@ -169,13 +169,13 @@ def _hwm_mib() -> float | None:
 
 def child(kind: str, path: Path) -> dict[str, Any]:
     """Run one measurement in this (fresh) process and report its time and peak RSS."""
-    imported = _maxrss_mib()
+    imported = maxrss_mib()
     started = time.perf_counter()
     result: dict[str, Any] = validation(path) if kind == "validate" else {"records": baseline(path)}
     result.update(
         kind=kind,
-        seconds=_since(started),
-        maxrss_mib=_maxrss_mib(),
+        seconds=since(started),
+        maxrss_mib=maxrss_mib(),
         vmhwm_mib=_hwm_mib(),
         maxrss_after_import_mib=imported,
     )
@@ -184,15 +184,15 @@ def child(kind: str, path: Path) -> dict[str, Any]:
 
 def measure_in_child(kind: str, path: Path) -> dict[str, Any]:
     """``child`` in a subprocess, so the parent's memory does not count."""
-    _log(f"  {kind} in a child process on {path.name} ...")
+    say(f"  {kind} in a child process on {path.name} ...")
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [*_LAUNCH, sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)],
+        [*LAUNCH, sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)],
         capture_output=True,
         text=True,
         check=True,
     )
     result: dict[str, Any] = json.loads(done.stdout)
-    _log(
+    say(
         f"    {result['seconds']:.1f} s, peak RSS {result['maxrss_mib']:.1f} MiB "
         f"(after imports {result['maxrss_after_import_mib']:.1f} MiB)"
     )
@@ -205,7 +205,7 @@ def measure_in_child(kind: str, path: Path) -> dict[str, Any]:
 def _timed(function: Callable[[Path], T], path: Path) -> tuple[float, T]:
     started = time.perf_counter()
     value = function(path)
-    return _since(started), value
+    return since(started), value
 
 
 def bench_timed(path: Path, records: int, repeat: int) -> dict[str, Any]:
@@ -220,12 +220,12 @@ def bench_timed(path: Path, records: int, repeat: int) -> dict[str, Any]:
         times["baseline_literal"].append(seconds)
         seconds, summary = _timed(validation, path)
         times["validate"].append(seconds)
-        _log(
+        say(
             f"  run {run}/{repeat}: baseline {times['baseline'][-1]:.2f} s, "
             f"literal {times['baseline_literal'][-1]:.2f} s, validate {seconds:.2f} s"
         )
     if counted != records:
-        _log(f"  note: baseline counted {counted:,} lines, generator wrote {records:,}")
+        say(f"  note: baseline counted {counted:,} lines, generator wrote {records:,}")
     median = {k: statistics.median(v) for k, v in times.items()}
     return {
         "records": records,
@@ -373,8 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(exist_ok=True)
     info = machine()
     source = source_state()
-    _log(f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB, Python {info['python']}")
-    _log(
+    say(f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB, Python {info['python']}")
+    say(
         f"gateway at {source['commit']} ({source['subject']})"
         + (
             f", uncommitted: {source['gateway_uncommitted']}"
@@ -383,11 +383,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     path, records = ensure_file(args.records)
-    _log(f"timing {records:,} records, {args.repeat} runs each ...")
+    say(f"timing {records:,} records, {args.repeat} runs each ...")
     rows = [bench_children(path, records, bench_timed(path, records, args.repeat))]
     if not args.skip_big:
         big, big_records = ensure_file(args.big_records)
-        _log(f"timing and measuring {big_records:,} records once each, in child processes ...")
+        say(f"timing and measuring {big_records:,} records once each, in child processes ...")
         rows.append(bench_children(big, big_records, None))
 
     print()
@@ -423,15 +423,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     target = OUT / "cwr_validate.json"
     target.write_text(json.dumps(result, indent=2) + "\n")
-    _log(f"results written to {target.relative_to(HERE.parent)}")
+    say(f"results written to {target.relative_to(HERE.parent)}")
     return 0
 
 
-def _since(started: float) -> float:
+def since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def _log(text: str) -> None:
+def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 

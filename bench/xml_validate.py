@@ -32,7 +32,6 @@ import hashlib
 import io
 import json
 import pstats
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cwr_validate import HERE, OUT, machine
+from cwr_validate import HERE, LAUNCH, OUT, machine, maxrss_mib, say, since
 from generate import templates
 from lxml import etree
 
@@ -108,14 +107,14 @@ def ensure_file(megabytes: int) -> tuple[Path, int]:
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("generator") == digest and meta.get("bytes") == path.stat().st_size:
-            _log(f"reusing {path.name}: {meta['works']:,} works")
+            say(f"reusing {path.name}: {meta['works']:,} works")
             return path, int(meta["works"])
-    _log(f"generating {path.name} (about {megabytes} MB) ...")
+    say(f"generating {path.name} (about {megabytes} MB) ...")
     started = time.perf_counter()
     works = generate_xml(path, megabytes)
     meta = {"requested_mb": megabytes, "works": works, "bytes": path.stat().st_size}
     meta_path.write_text(json.dumps(meta | {"generator": digest}, indent=2) + "\n")
-    _log(f"  {works:,} works, {meta['bytes'] / 1e6:,.0f} MB in {_since(started):.0f} s")
+    say(f"  {works:,} works, {meta['bytes'] / 1e6:,.0f} MB in {since(started):.0f} s")
     return path, works
 
 
@@ -198,23 +197,16 @@ KINDS: dict[str, tuple[str, Callable[[Path], dict[str, Any]]]] = {
 
 # -- child processes (peak memory) -------------------------------------------------------------
 
-# As in cwr_validate.py: through sh, so the child's ru_maxrss is not inherited from this process.
-_LAUNCH = ("/bin/sh", "-c", '"$0" "$@"; exit $?')
-
-
-def _maxrss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
 
 def child(kind: str, path: Path) -> dict[str, Any]:
     """Run one measurement in this (fresh) process: its result, time and peak RSS."""
-    imported = _maxrss_mib()
+    imported = maxrss_mib()
     started = time.perf_counter()
     result = KINDS[kind][1](path)
     return result | {
         "kind": kind,
-        "seconds": _since(started),
-        "maxrss_mib": _maxrss_mib(),
+        "seconds": since(started),
+        "maxrss_mib": maxrss_mib(),
         "maxrss_after_import_mib": imported,
     }
 
@@ -222,13 +214,13 @@ def child(kind: str, path: Path) -> dict[str, Any]:
 def measure_in_child(kind: str, path: Path) -> dict[str, Any]:
     """``child`` in a subprocess, so the parent's memory does not count."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [*_LAUNCH, sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)],
+        [*LAUNCH, sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path)],
         capture_output=True,
         text=True,
         check=True,
     )
     result: dict[str, Any] = json.loads(done.stdout)
-    _log(f"  {kind}: peak RSS {result['maxrss_mib']:.1f} MiB ({result['seconds']:.1f} s)")
+    say(f"  {kind}: peak RSS {result['maxrss_mib']:.1f} MiB ({result['seconds']:.1f} s)")
     return result
 
 
@@ -265,8 +257,8 @@ def bench_timed(path: Path, repeat: int) -> tuple[dict[str, list[float]], dict[s
         for kind, (_, function) in KINDS.items():
             started = time.perf_counter()
             results[kind] = function(path)
-            times[kind].append(_since(started))
-        _log(f"  run {run}/{repeat}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+            times[kind].append(since(started))
+        say(f"  run {run}/{repeat}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     return times, results
 
 
@@ -314,12 +306,12 @@ def main(argv: list[str] | None = None) -> int:
 
     OUT.mkdir(exist_ok=True)
     info, sources = machine(), gateway_sources()
-    _log(f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB, Python {info['python']}")
+    say(f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gb']} GB, Python {info['python']}")
     path, works = ensure_file(args.mb)
     size_mb = path.stat().st_size / 1e6
-    _log(f"timing {size_mb:.0f} MB ({works:,} works), {args.repeat} runs each ...")
+    say(f"timing {size_mb:.0f} MB ({works:,} works), {args.repeat} runs each ...")
     times, results = bench_timed(path, args.repeat)
-    _log("peak RSS, one child process per measurement ...")
+    say("peak RSS, one child process per measurement ...")
     memory = {kind: measure_in_child(kind, path) for kind in KINDS}
     rows = [
         {
@@ -373,16 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     target = OUT / "xml_validate.json"
     target.write_text(json.dumps(result, indent=2) + "\n")
-    _log(f"results written to {target.relative_to(HERE.parent)}")
+    say(f"results written to {target.relative_to(HERE.parent)}")
     return 0
-
-
-def _since(started: float) -> float:
-    return time.perf_counter() - started
-
-
-def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

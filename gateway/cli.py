@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
+from gateway import codes
 from gateway.formats.cwr.layouts import VERSIONS
 from gateway.formats.translate import XML, XmlTarget, translate
 from gateway.formats.xml.ack import AckContext, write_ack_xml
@@ -317,9 +318,7 @@ def _original_sender(report: Report) -> str:
     """The society that sent the acknowledged file (000 when a publisher did)."""
     header = report.header
     code = str(header.get("sender_code") or header.get("sender_id") or "")
-    if header.get("sender_type") == "SO" and code.strip().isdigit():
-        return f"{int(code):03d}"[-3:]
-    return "000"
+    return codes.sending_society(str(header.get("sender_type", "")), code)
 
 
 def _society_code(value: str) -> str:

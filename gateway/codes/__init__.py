@@ -9,7 +9,7 @@ from __future__ import annotations
 from gateway.codes._currencies import minor_units
 from gateway.codes._lookups import describe, lookup, lookup_tables
 from gateway.codes._senders import Sender, sender_by_code, sender_by_ipi
-from gateway.codes._societies import Society, society
+from gateway.codes._societies import Society, sending_society, society
 from gateway.codes._territories import Territory, territory, territory_countries
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "minor_units",
     "sender_by_code",
     "sender_by_ipi",
+    "sending_society",
     "society",
     "territory",
     "territory_countries",

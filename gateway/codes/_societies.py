@@ -35,6 +35,12 @@ def society_key(code: str) -> str | None:
     return f"{int(text):03d}"
 
 
+def sending_society(sender_type: str, sender_code: str) -> str:
+    """The society a CWR header names as its sender (type SO), as 3 digits; 000 for anyone else."""
+    key = society_key(sender_code) if sender_type.strip() == "SO" else None
+    return key or "000"
+
+
 def society(code: str) -> Society | None:
     """The society with this code, written with or without leading zeros; None if unknown."""
     key = society_key(code)

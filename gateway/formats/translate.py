@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from gateway import codes
 from gateway.formats.cwr.events import (
     Event,
     FileEnded,
@@ -81,7 +82,7 @@ def translate(
     kind = detect_format(source) if source.seekable() else CWR
     result = TranslationResult(source_format=kind, target_version=to)
     writer: _Writer | None = None
-    for event in _events(source, kind, limits):
+    for event in read_events(source, kind, limits):
         result.issues.extend(event.issues)
         refusal = next((i for i in event.issues if i.edit in REFUSALS), None)
         if refusal is not None:  # an unreadable document: no output that looks complete
@@ -107,7 +108,8 @@ def translate(
     return result
 
 
-def _events(source: BinaryIO, kind: str, limits: ReaderLimits | None) -> Iterator[Event]:
+def read_events(source: BinaryIO, kind: str, limits: ReaderLimits | None = None) -> Iterator[Event]:
+    """The reader's events of a works file: CWR, or works XML (refused, with the reason, if not)."""
     if kind == CWR:
         return read_cwr(source, limits=limits)
     return read_works_checked(source)  # works XML, or a refusal saying why it is not
@@ -118,18 +120,14 @@ def _writer(target: BinaryIO, to: str, header: FileHeader, xml: XmlTarget) -> _W
         return CwrWriter(target, to)
     message = MessageInfo(
         message_id=xml.message_id or _message_id(header),
-        sender=xml.sender or sender_society(header),
+        sender=xml.sender or codes.sending_society(header.sender_type, _sender_code(header)),
         recipients=xml.recipients or (UNKNOWN_SOCIETY,),
     )
     return WorksXmlWriter(target, message)
 
 
-def sender_society(header: FileHeader) -> str:
-    """The society that sent a CWR file, when a society did (000 when a publisher did)."""
-    code = header.sender_code or header.sender_id
-    if header.sender_type == "SO" and code.strip().isdigit():
-        return f"{int(code):03d}"[-3:]
-    return UNKNOWN_SOCIETY
+def _sender_code(header: FileHeader) -> str:
+    return header.sender_code or header.sender_id
 
 
 def _message_id(header: FileHeader) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -185,8 +184,3 @@ async def serve(config: ServiceConfig) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await node.stop()
-
-
-def scratch_dir(prefix: str) -> Path:
-    """A fresh folder for a node's data (demo and tests)."""
-    return Path(tempfile.mkdtemp(prefix=prefix))

@@ -24,8 +24,8 @@ from gateway.formats.cwr.events import FileStarted, GroupStarted, TransactionRea
 from gateway.formats.cwr.reader import read_cwr
 from gateway.formats.cwr.writer import CwrWriter
 from gateway.formats.detect import ACK_XML, CWR, WORKS_XML, detect_format
+from gateway.formats.translate import read_events
 from gateway.formats.xml.ack import AckContext, read_ack_xml, write_ack_xml
-from gateway.formats.xml.checked_reader import read_works_checked
 from gateway.formats.xml.secure import XmlRefused
 from gateway.formats.xml.text import MessageInfo
 from gateway.formats.xml.works_writer import WorksXmlWriter
@@ -529,7 +529,7 @@ def _is_cwr_ack(stream: BinaryIO) -> bool:
 
 def _transactions(stream: BinaryIO, kind: str) -> tuple[FileHeader, list[Transaction]]:
     """The header and the transactions of a works file (CWR or works XML)."""
-    events = read_works_checked(stream) if kind == WORKS_XML else read_cwr(stream)
+    events = read_events(stream, kind)
     header = FileHeader(record_type="HDR")
     found: list[Transaction] = []
     for event in events:
