@@ -1,4 +1,4 @@
-"""The ``gateway`` command: validate, translate, acknowledge; serve a node; run the demo.
+"""The ``gateway`` command: validate, translate, acknowledge, reconcile; serve a node; the demo.
 
 Exit status (DESIGN contract): 0 accepted / succeeded, 1 the input was rejected in whole or
 in part, 2 the command could not run. Reports go to stdout or ``-o FILE``; progress to stderr.
@@ -14,6 +14,7 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
@@ -21,7 +22,15 @@ from gateway import codes
 from gateway.formats.cwr.layouts import VERSIONS
 from gateway.formats.translate import XML, XmlTarget, translate
 from gateway.formats.xml.ack import AckContext, write_ack_xml
+from gateway.reconcile.claims import write_claims
+from gateway.reconcile.engine import ReconcileOptions
+from gateway.reconcile.match import DEFAULT_THRESHOLD
+from gateway.reconcile.money import MoneyError, currency_units, parse_amount
+from gateway.reconcile.remittance import Remittance
+from gateway.reconcile.result import ReconcileError
+from gateway.reconcile.run import reconcile_files
 from gateway.reports import render_html, render_text
+from gateway.reports.reconciliation import render_reconciliation_csv, render_reconciliation_html
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.coverage import coverage
 from gateway.validation.engine import validate
@@ -126,6 +135,53 @@ def _parser() -> argparse.ArgumentParser:
         "--workdir", type=Path, help="keep the nodes' data here (default: a new temp dir)"
     )
     d.set_defaults(run=_demo)
+
+    r = commands.add_parser(
+        "reconcile",
+        help="reconcile distribution statements with registered works, paid against expected",
+    )
+    r.add_argument(
+        "--works",
+        nargs="+",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="registrations: CWR or works XML files, and ACK files (CWR or ack XML)",
+    )
+    r.add_argument(
+        "--statement",
+        nargs="+",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="distribution statements: distribution XML or CSV",
+    )
+    r.add_argument(
+        "--remittance",
+        nargs=2,
+        metavar=("AMOUNT", "CURRENCY"),
+        help="the money received for these statements (after bank charges)",
+    )
+    r.add_argument("--remittance-date", help="value date of the remittance (YYYY-MM-DD)")
+    r.add_argument(
+        "--bank-charges", metavar="AMOUNT", help="what the banks kept, in the remittance currency"
+    )
+    r.add_argument("--rates", type=Path, help="FX rates CSV: date,from,to,rate,source")
+    r.add_argument("--home", metavar="CURRENCY", help="home currency (default: the statements')")
+    r.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"fuzzy title+name score a match needs, 0-100 (default {DEFAULT_THRESHOLD:g})",
+    )
+    r.add_argument(
+        "--format", choices=("json", "csv", "html"), default="json", help="report format"
+    )
+    r.add_argument("-o", "--output", type=Path, help="write the report here instead of stdout")
+    r.add_argument(
+        "--claims", type=Path, metavar="DIR", help="write claims-SOCIETY.csv files into DIR"
+    )
+    r.set_defaults(run=_reconcile)
 
     e = commands.add_parser("edits", help="list the CISAC edits and which ones the gateway checks")
     e.add_argument("--family", choices=("2", "3"), default="2", help="2.x or 3.x edit catalogue")
@@ -305,6 +361,68 @@ def _edits(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(f"{done} of {len(rows)} CWR {args.family}.x edits implemented\n")
     return OK
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    for path in (*args.works, *args.statement, *([args.rates] if args.rates else [])):
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+    try:
+        options = ReconcileOptions(home=_currency(args.home), threshold=args.threshold)
+        result = reconcile_files(
+            args.works,
+            args.statement,
+            rates=args.rates,
+            remittance=_remittance(args),
+            options=options,
+        )
+    except (ReconcileError, MoneyError) as error:
+        raise UsageError(str(error)) from None
+    if args.format == "json":
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "csv":
+        text = render_reconciliation_csv(result)
+    else:
+        text = render_reconciliation_html(result)
+    _write_text(args.output, text)
+    if args.claims is not None:
+        for path in write_claims(result, args.claims):
+            print(f"claims: {path}", file=sys.stderr)
+    counts = {kind: n for kind, n in result.counts().items() if n}
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no discrepancies"
+    totals = result.totals_home
+    print(
+        f"reconcile: paid {totals.paid}, expected {totals.expected}, "
+        f"difference {totals.difference}; {summary}",
+        file=sys.stderr,
+    )
+    return OK if result.reconciled else REJECTED
+
+
+def _currency(code: str | None) -> str | None:
+    if code is None:
+        return None
+    currency_units(code.strip().upper())  # refuses an unknown code with a clear message
+    return code.strip().upper()
+
+
+def _remittance(args: argparse.Namespace) -> Remittance | None:
+    if args.remittance is None:
+        if args.remittance_date or args.bank_charges:
+            raise UsageError("--remittance-date and --bank-charges need --remittance")
+        return None
+    amount_text, currency = args.remittance
+    currency = _currency(currency) or ""
+    on = None
+    if args.remittance_date:
+        try:
+            on = date.fromisoformat(args.remittance_date)
+        except ValueError:
+            raise UsageError(
+                f"--remittance-date {args.remittance_date!r} is not a date (YYYY-MM-DD)"
+            ) from None
+    charges = parse_amount(args.bank_charges, currency) if args.bank_charges else None
+    return Remittance(parse_amount(amount_text, currency), on=on, bank_charges=charges)
 
 
 def _sha256(stream: BinaryIO) -> str:

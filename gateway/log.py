@@ -274,6 +274,23 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "bytes": "size of the fetched file in bytes",
             },
         ),
+        "reconcile.completed": EventSpec(
+            "info",
+            "A posted distribution statement was reconciled against this node's registrations.",
+            {
+                "node": _NODE,
+                "sender": "society code of the society that posted the statement",
+                "file_name": "name the statement was posted under",
+                "statements": "statements reconciled (one per posted file)",
+                "lines": "statement lines read",
+                "discrepancies": "discrepancies found (every kind)",
+                "currency": "home currency of the totals below",
+                "paid": "total paid, home currency, exact decimal string",
+                "expected": "total our registrations entitle us to for the matched lines",
+                "difference": "expected minus matched: positive when underpaid",
+                "duration_ms": "time the reconciliation took, in milliseconds",
+            },
+        ),
         "demo.summary": EventSpec(
             "info",
             "The `gateway demo` run finished.",

@@ -46,6 +46,20 @@ def test_the_demo_exchanges_files_between_three_societies(tmp_path: Path) -> Non
     assert all(e["unmatched"] == 0 for e in correlated)
     delivered = {e["recipient"] for e in events if e["event"] == "delivery.delivered"}
     assert delivered == {"035", "052", "119"}
+    # GEMA's statement, reconciled by MCSC in korunas: each planted finding, exact.
+    (completed,) = [e for e in events if e["event"] == "reconcile.completed"]
+    assert completed["node"] == "119"
+    assert completed["sender"] == "035"
+    assert completed["currency"] == "CZK"
+    assert (completed["lines"], completed["discrepancies"]) == (5, 3)
+    assert completed["paid"] == "21748.43"  # 895.55 EUR at 24.285
+    assert "paid 895.55 = 21748.43 CZK" in done.stderr
+    assert "to claim 70.00 EUR" in done.stderr
+    assert "underpaid_share   line 2    MCSC000102" in done.stderr
+    assert "150.00 EUR (3642.75 CZK)" in done.stderr
+    assert "overpaid_share    line 4    MCSC000103" in done.stderr
+    assert "unmatched_line    line 5" in done.stderr
+    assert "difference 0.00" in done.stderr  # the remittance itself reconciles
     assert (tmp_path / "gema-sftp" / "incoming").is_dir()
     pulled = [p.name for p in (tmp_path / "gema-sftp" / "incoming").iterdir()]
     assert any(name.endswith(".xml.pickup.complete") for name in pulled)

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from pathlib import Path
 
-from gateway.reconcile.money import Money, MoneyError, currency_units, money
+from gateway.reconcile.money import (
+    CurrencyMismatchError,
+    Money,
+    MoneyError,
+    currency_units,
+    money,
+)
 
 INVERSE_DIGITS = 18
 """Significant digits of a derived inverse: relative error < 5e-18, < 0.5 unit below 1e17."""
@@ -182,7 +188,14 @@ def convert(
     The product of amount and rate is exact; only the result is rounded, to the minor units of
     ``to``. The ``Conversion`` keeps the ``Rate`` (value, date, source) that was used.
     """
-    rate = table.rate_on(on, amount.currency, to, max_age=max_age)
+    return convert_at(amount, table.rate_on(on, amount.currency, to, max_age=max_age))
+
+
+def convert_at(amount: Money, rate: Rate) -> Conversion:
+    """``amount`` converted at ``rate`` (from the amount's currency), rounded half-even."""
+    if rate.from_currency != amount.currency:
+        raise CurrencyMismatchError(f"{rate} does not convert {amount}")
+    to = rate.to_currency
     digits = len(amount.amount.as_tuple().digits) + len(rate.rate.as_tuple().digits)
     product = Context(prec=digits).multiply(amount.amount, rate.rate)  # wide enough to be exact
     return Conversion(original=amount, converted=money(product, to), rate=rate)

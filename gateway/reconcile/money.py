@@ -241,11 +241,21 @@ def share_of(amount: Money, share: Share) -> Money:
     ``allocate`` where they must.
     """
     _check_share(share)
-    whole, rest = divmod(abs(amount.minor) * share, SHARE_WHOLE)
-    # Half-even on whole minor units: above half rounds up, exactly half only to an even count.
-    if 2 * rest > SHARE_WHOLE or (2 * rest == SHARE_WHOLE and whole % 2 == 1):
+    return from_minor(scale_half_even(amount.minor, share, SHARE_WHOLE), amount.currency)
+
+
+def scale_half_even(minor: int, numerator: int, denominator: int) -> int:
+    """``minor * numerator / denominator`` in whole minor units, rounded half to even.
+
+    Exact integer arithmetic: above half rounds away from zero, exactly half to the even
+    neighbour, and a negative amount rounds as the mirror image of the positive one.
+    """
+    if denominator <= 0:
+        raise MoneyError(f"cannot scale by {numerator}/{denominator}")
+    whole, rest = divmod(abs(minor) * numerator, denominator)
+    if 2 * rest > denominator or (2 * rest == denominator and whole % 2 == 1):
         whole += 1
-    return from_minor(-whole if amount.amount < 0 else whole, amount.currency)
+    return -whole if minor < 0 else whole
 
 
 def allocate(total: Money, weights: Sequence[int]) -> list[Money]:

@@ -22,7 +22,15 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway import log
+from gateway.reconcile.claims import claims_by_society
+from gateway.reconcile.result import ReconcileError, Reconciliation
+from gateway.reports.reconciliation import render_reconciliation_csv, render_reconciliation_html
 from gateway.service.openapi import OPENAPI
+from gateway.service.reconciliations import (
+    ReconcileRequest,
+    ReconcileService,
+    remittance_from_query,
+)
 from gateway.store.errors import NotFound, TooLarge
 from gateway.transport.base import TransportError, check_file_name
 from gateway.transport.signing import (
@@ -37,12 +45,14 @@ from gateway.transport.signing import (
 if TYPE_CHECKING:
     from gateway.routing.partners import Registry
     from gateway.service.pipeline import Intake, Pipeline
+    from gateway.store.blobs import BlobRef
     from gateway.store.rows import Submission
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = frozenset({"/v1/health", "/v1/openapi.json"})
 CHUNK = 1 << 16
 SOCIETY = web.RequestKey("society", str)
+RECONCILE_FORMATS = ("json", "csv", "html", "claims")
 
 
 def error(status: int, code: str, message: str) -> web.Response:
@@ -64,7 +74,7 @@ def partner_keys(registry: Registry) -> dict[str, VerifyKey]:
     return key_ring(keys)
 
 
-def build_app(pipeline: Pipeline) -> web.Application:
+def build_app(pipeline: Pipeline, reconciler: ReconcileService) -> web.Application:
     """The aiohttp application of one gateway node."""
     keys = partner_keys(pipeline.registry)
     node = pipeline.node
@@ -103,7 +113,7 @@ def build_app(pipeline: Pipeline) -> web.Application:
         return await handler(request)
 
     app = web.Application(middlewares=[authenticate], client_max_size=1 << 20)
-    routes = _Routes(pipeline)
+    routes = _Routes(pipeline, reconciler)
     app.router.add_get("/v1/health", routes.health)
     app.router.add_get("/v1/openapi.json", routes.openapi)
     app.router.add_post("/v1/submissions", routes.submit)
@@ -112,13 +122,15 @@ def build_app(pipeline: Pipeline) -> web.Application:
     app.router.add_get("/v1/submissions/{id}/report", routes.report)
     app.router.add_get("/v1/submissions/{id}/ack", routes.ack)
     app.router.add_get("/v1/registrations", routes.registrations)
+    app.router.add_post("/v1/reconciliations", routes.reconcile)
     return app
 
 
 class _Routes:
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, reconciler: ReconcileService) -> None:
         self.pipeline = pipeline
         self.node = pipeline.node
+        self.reconciler = reconciler
 
     async def health(self, _request: web.Request) -> web.Response:
         pending = await asyncio.to_thread(self.pipeline.store.pending_count)
@@ -134,6 +146,15 @@ class _Routes:
             check_file_name(name)
         except TransportError as bad:
             return self._refuse(request, 400, "bad_file_name", str(bad), sender)
+        started = time.monotonic()
+        blob = await self._store_body(request, sender)
+        if isinstance(blob, web.Response):
+            return blob
+        intake = await self.pipeline.accept(sender, name, blob.sha256, blob.size, "http", started)
+        return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
+
+    async def _store_body(self, request: web.Request, sender: str) -> BlobRef | web.Response:
+        """The request body in the blob store (size capped, hash checked), or the refusal."""
         limit = self.pipeline.max_upload_bytes
         if request.content_length is not None and request.content_length > limit:
             return self._refuse(
@@ -146,7 +167,6 @@ class _Routes:
                 digest.update(chunk)
                 yield chunk
 
-        started = time.monotonic()
         try:
             blob = await self.pipeline.blobs.put_stream(chunks(), max_bytes=limit)
         except TooLarge:
@@ -157,8 +177,32 @@ class _Routes:
             check_body_hash(request.headers.get(CONTENT_HEADER, ""), digest.hexdigest())
         except AuthError as mismatch:
             return self._refuse(request, mismatch.status, mismatch.code, mismatch.message, sender)
-        intake = await self.pipeline.accept(sender, name, blob.sha256, blob.size, "http", started)
-        return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
+        return blob
+
+    async def reconcile(self, request: web.Request) -> web.Response:
+        sender = request[SOCIETY]
+        answer = request.query.get("format", "json")
+        if answer not in RECONCILE_FORMATS:
+            return error(400, "bad_format", f"format must be one of {', '.join(RECONCILE_FORMATS)}")
+        try:
+            remittance = remittance_from_query(dict(request.query))
+        except ReconcileError as bad:
+            return self._refuse(request, 400, "bad_remittance", str(bad), sender)
+        blob = await self._store_body(request, sender)
+        if isinstance(blob, web.Response):
+            return blob
+        asked = ReconcileRequest(
+            sender=sender,
+            statement_sha=blob.sha256,
+            file_name=request.query.get("file_name", "")[:200] or f"statement-{blob.sha256[:12]}",
+            remittance=remittance,
+            home=request.query.get("home") or None,
+        )
+        try:
+            result = await asyncio.to_thread(self.reconciler.reconcile, asked)
+        except ReconcileError as refused:
+            return self._refuse(request, 422, refused.code, str(refused), sender)
+        return _rendered(result, answer, blob.sha256)
 
     def _refuse(
         self, request: web.Request, status: int, code: str, message: str, sender: str
@@ -234,6 +278,19 @@ class _Routes:
         work = request.query.get("submitter_work_number") or None
         found = await asyncio.to_thread(self.pipeline.store.registrations, request[SOCIETY], work)
         return web.json_response({"registrations": [_plain(asdict(r)) for r in found]})
+
+
+def _rendered(result: Reconciliation, answer: str, statement_sha: str) -> web.Response:
+    """The reconciliation in the format asked for."""
+    if answer == "csv":
+        return web.Response(text=render_reconciliation_csv(result), content_type="text/csv")
+    if answer == "html":
+        return web.Response(text=render_reconciliation_html(result), content_type="text/html")
+    if answer == "claims":
+        return web.json_response({"claims": claims_by_society(result)})
+    body = result.to_dict()
+    body["statement_sha256"] = statement_sha
+    return web.json_response(body)
 
 
 def _receipt(intake: Intake) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class ServiceConfig:
     insecure_host_keys: bool = False  # demo and tests only: accept any SFTP host key
     known_hosts: Path | None = None
     pulls: tuple[PullSpec, ...] = field(default=())
+    rates: Path | None = None  # FX rates CSV for reconciliations
+    home_currency: str | None = None  # reconciliation totals are also given in this currency
 
 
 def load_config(path: Path) -> ServiceConfig:
@@ -70,6 +72,8 @@ def load_config(path: Path) -> ServiceConfig:
             for p in raw.get("pull", [])
         )
         known_hosts = delivery.get("known_hosts")
+        reconcile: dict[str, Any] = raw.get("reconcile", {})
+        rates = reconcile.get("rates")
         return ServiceConfig(
             registry=base / str(raw["registry"]),
             data_dir=base / str(raw.get("data_dir", "data")),
@@ -83,6 +87,8 @@ def load_config(path: Path) -> ServiceConfig:
             insecure_host_keys=bool(delivery.get("insecure_host_keys", False)),
             known_hosts=base / str(known_hosts) if known_hosts else None,
             pulls=pulls,
+            rates=base / str(rates) if rates else None,
+            home_currency=str(reconcile["home_currency"]) if "home_currency" in reconcile else None,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"{path}: missing or invalid setting {error}") from None

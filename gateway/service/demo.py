@@ -6,7 +6,10 @@ shares, and delivers each part in its recipient's format: CWR 2.2 over signed HT
 works XML over SFTP (a real asyncssh server playing GEMA's site) to GEMA 035. Each recipient's
 gateway validates with its own rule pack, registers the works and sends its first ACK back to
 MCSC over HTTP; MCSC ties every answer to the transaction it sent and updates each work's
-registration state. Log lines (JSON) go to stdout, the summary to stderr.
+registration state. Then GEMA sends MCSC a distribution statement for two of the works, with
+the remittance that paid it, and MCSC's gateway reconciles it against its registrations and the
+answers (``gateway.service.demo_statement``): paid against expected, in euros and in korunas.
+Log lines (JSON) go to stdout, the summary to stderr.
 """
 
 from __future__ import annotations
@@ -17,32 +20,52 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
 
 from gateway import log
 from gateway.routing.partners import load_registry
 from gateway.service.config import PullSpec, ServiceConfig
+from gateway.service.demo_statement import REMITTANCE, statement_xml
 from gateway.service.node import Node
 from gateway.store.rows import Registration
 from gateway.transport.folder import FolderTransport
+from gateway.transport.http import signed_post
 from gateway.transport.sftp_server import start_sftp_server
+from gateway.transport.signing import load_signing_key
 
 SUBMISSION = "CW260003119_000.V21"
 PORTS = {"119": 8119, "052": 8052, "035": 8035}
 SFTP_PORT = 8222
 SFTP_PASSWORD_ENV = "GW_GEMA_SFTP_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
 TIMEOUT = 60.0
+HOME_CURRENCIES = {"119": "CZK"}  # MCSC reconciles in korunas; the others in the statement's
+RATES = "eur-czk-2026.csv"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoResult:
-    """What the demo saw at the end: the sender's registrations and the outbox states."""
+    """What the demo saw at the end: registrations, outbox states and the reconciliation."""
 
     registrations: list[Registration]
     deliveries: dict[str, int]
     complete: bool
     seconds: float
+    reconciliation: dict[str, Any] | None = None  # MCSC's answer, or {"failed": why}
+
+    @property
+    def succeeded(self) -> bool:
+        """Every answer came back and MCSC reconciled GEMA's statement."""
+        return (
+            self.complete
+            and self.reconciliation is not None
+            and ("failed" not in self.reconciliation)
+        )
 
 
 def fixtures_dir() -> Path:
@@ -107,7 +130,12 @@ async def run_demo(workdir: Path, *, wait: float = TIMEOUT) -> DemoResult:
         for node in nodes.values():
             for delivery in node.store.list_deliveries():
                 deliveries[delivery.state] = deliveries.get(delivery.state, 0) + 1
-        result = DemoResult(registrations, deliveries, complete, time.monotonic() - started)
+        reconciliation = (
+            await _reconcile(nodes["119"], partners, registrations) if complete else None
+        )
+        result = DemoResult(
+            registrations, deliveries, complete, time.monotonic() - started, reconciliation
+        )
         submissions = sum(len(n.store.list_submissions(s)) for n in nodes.values() for s in PORTS)
         log.emit(
             "demo.summary",
@@ -124,10 +152,28 @@ async def run_demo(workdir: Path, *, wait: float = TIMEOUT) -> DemoResult:
         sftp.close()
 
 
+async def _reconcile(
+    mcsc: Node, partners: Path, registrations: list[Registration]
+) -> dict[str, Any] | None:
+    """GEMA posts its statement to MCSC's gateway; MCSC's reconciliation (JSON), or None."""
+    gema_key = load_signing_key(partners / "keys" / "gema.key", key_id="gema-demo")
+    query = urlencode({"file_name": "GEMA-PER-2026Q2-119.xml", **REMITTANCE})
+    body = statement_xml(registrations)
+    async with aiohttp.ClientSession() as session:
+        status, answer = await signed_post(
+            session, f"http://127.0.0.1:{mcsc.port}", f"/v1/reconciliations?{query}", body, gema_key
+        )
+    if status != HTTPStatus.OK or not isinstance(answer, dict):
+        code = answer.get("error", {}).get("code", "") if isinstance(answer, dict) else ""
+        return {"failed": f"HTTP {status} {code}".strip()}
+    return answer
+
+
 def _config(
     registry: Path, data: Path, known_hosts: Path, *, pulls: tuple[PullSpec, ...] = ()
 ) -> ServiceConfig:
     society = load_registry(registry).node.society
+    home = HOME_CURRENCIES.get(society)
     return ServiceConfig(
         registry=registry,
         data_dir=data,
@@ -136,6 +182,8 @@ def _config(
         max_wait=2.0,
         known_hosts=known_hosts,
         pulls=pulls,
+        rates=fixtures_dir() / "rates" / RATES if home else None,
+        home_currency=home,
     )
 
 
@@ -171,7 +219,42 @@ def summary(result: DemoResult) -> str:
         if result.complete
         else "INCOMPLETE: some answers did not come back in time"
     )
+    lines.extend(_reconciliation_summary(result.reconciliation))
     return "\n".join(lines) + "\n"
+
+
+def _reconciliation_summary(answer: dict[str, Any] | None) -> list[str]:
+    if answer is None:
+        return ["reconciliation: not run (the exchange did not complete)"]
+    if "failed" in answer:
+        return [f"reconciliation FAILED: {answer['failed']}"]
+    lines = []
+    for statement in answer["statements"]:
+        totals, home = statement["totals"], statement["totals_home"]
+        lines.append(
+            f"reconciliation of {statement['distribution_id']} (GEMA 035 -> MCSC 119, "
+            f"{statement['currency']} -> {answer['home_currency']}): paid {totals['paid']} "
+            f"= {home['paid']} {home['currency']}, matched {totals['matched']}, suspense "
+            f"{totals['suspense']}, expected {totals['expected']}, to claim "
+            f"{totals['difference']} {totals['currency']}"
+        )
+    for item in answer["discrepancies"]:
+        amount, at_home = item["amount"], item["amount_home"]
+        lines.append(
+            f"  {item['kind']:<17} line {','.join(map(str, item['lines'])) or '-':<4} "
+            f"{item['work'] or '-':<11} {item['title'][:16]:<16} {item['party'][:14]:<14} "
+            f"{amount['amount']:>8} {amount['currency']} ({at_home['amount']} "
+            f"{at_home['currency']})"
+        )
+    remittance = answer.get("remittance")
+    if remittance:
+        lines.append(
+            f"remittance: {remittance['received']['amount']} + "
+            f"{remittance['bank_charges']['amount']} charges against "
+            f"{remittance['expected']['amount']} {remittance['expected']['currency']} expected: "
+            f"difference {remittance['difference']['amount']}"
+        )
+    return lines
 
 
 def main(workdir: Path) -> int:
@@ -179,4 +262,4 @@ def main(workdir: Path) -> int:
     log.configure()
     result = asyncio.run(run_demo(workdir))
     sys.stderr.write(summary(result))
-    return 0 if result.complete else 1
+    return 0 if result.succeeded else 1

@@ -21,6 +21,7 @@ from gateway.service.api import build_app
 from gateway.service.config import ConfigError, PullSpec, ServiceConfig
 from gateway.service.delivery import DeliveryWorker
 from gateway.service.pipeline import Pipeline
+from gateway.service.reconciliations import ReconcileService
 from gateway.service.transports import TransportFactory
 from gateway.store.blobs import BlobStore
 from gateway.store.sqlite import SqliteStore
@@ -49,6 +50,13 @@ class Node:
             self.blobs,
             max_upload_bytes=config.max_upload_bytes,
             wake_delivery=self._wake,
+        )
+        self.reconciler = ReconcileService(
+            self.society,
+            self.store,
+            self.blobs,
+            rates=config.rates,
+            home=config.home_currency,
         )
         node = self.registry.node
         if not node.private_key_file:
@@ -83,7 +91,7 @@ class Node:
 
     async def start(self) -> None:
         """Listen, deliver, pull; and finish what a previous run left half done."""
-        self._runner = web.AppRunner(build_app(self.pipeline), access_log=None)
+        self._runner = web.AppRunner(build_app(self.pipeline, self.reconciler), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()

@@ -25,6 +25,10 @@ def _get(
     return {"get": operation}
 
 
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": {"type": "string"}, "description": description}
+
+
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 OPENAPI: dict[str, Any] = {
@@ -74,6 +78,33 @@ OPENAPI: dict[str, Any] = {
         "/v1/submissions/{id}/ack": _get(
             "its acknowledgement file (CWR ACK or ack XML)", "the file", params=_ID
         ),
+        "/v1/reconciliations": {
+            "post": {
+                "summary": "reconcile a distribution statement (distribution XML or CSV, the "
+                "body) against this node's registrations (docs/reconciliation.md)",
+                "security": _SIGNED,
+                "parameters": [
+                    _query("file_name", "the statement's name, for the report"),
+                    _query("format", "json (default), csv, html or claims"),
+                    _query("home", "home currency (default: the node's)"),
+                    _query("remittance_amount", "the money received, e.g. 1234.56"),
+                    _query("remittance_currency", "its ISO 4217 currency"),
+                    _query("remittance_date", "its value date, YYYY-MM-DD"),
+                    _query("bank_charges", "what the banks kept, in the remittance currency"),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": {"description": "the reconciliation in the format asked for"},
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "413": _ERROR,
+                    "422": _ERROR,
+                },
+            },
+        },
         "/v1/registrations": _get(
             "the registration state of the caller's works at each society",
             "the registrations",

@@ -34,7 +34,7 @@ from gateway.transport.base import (
     file_digest,
     local_error,
 )
-from gateway.transport.signing import EMPTY_SHA256, SigningKey, sign_request
+from gateway.transport.signing import EMPTY_SHA256, SigningKey, sha256_hex, sign_request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -170,6 +170,34 @@ async def signed_get(
             return response.status, await _read_json(response, max_answer_bytes)
     except _NETWORK_ERRORS as exc:
         raise _network_error("GET", url, exc) from exc
+
+
+async def signed_post(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    path_qs: str,
+    body: bytes,
+    signing_key: SigningKey,
+    *,
+    max_answer_bytes: int = MAX_ANSWER_BYTES,
+) -> tuple[int, Any]:
+    """POST ``body`` (small, in memory) to ``path_qs`` under ``base_url``, signed.
+
+    Returns the status and the JSON answer (None when not JSON or too large); network failures
+    and timeouts raise ``TransientError``.
+    """
+    base = _base_url(base_url)
+    if not path_qs.startswith("/"):
+        raise ValueError(f"path must start with '/': {path_qs!r}")
+    target = base.raw_path.rstrip("/") + path_qs
+    url = _join(base, target)
+    headers = sign_request("POST", target, sha256_hex(body), signing_key)
+    headers["Content-Type"] = "application/octet-stream"
+    try:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            return response.status, await _read_json(response, max_answer_bytes)
+    except _NETWORK_ERRORS as exc:
+        raise _network_error("POST", url, exc) from exc
 
 
 class _FileBody:

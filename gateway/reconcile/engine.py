@@ -1,0 +1,643 @@
+"""Reconciliation: statement lines against registered works, paid against expected, to the cent.
+
+Feed each statement's reader output to a :class:`Reconciler` (it streams: memory grows with
+the works paid and the distinct lines, not with the whole line objects), then ask for the
+:class:`Reconciliation`. Per line:
+
+* **match** (``gateway.reconcile.match``): a line that matches no work is *in suspense*
+  (``unmatched_line``); paid = matched + suspense always holds.
+* **party**: the work's party the line pays, by IPI name number or by name. Not found:
+  ``unregistered_party`` (nothing expected for it).
+* **expected**: the party's registered collection share for the statement's right type, in
+  the line's territory, at the start of the line's period. The line's ``net`` is the amount
+  for the ``share`` it states, so the distributable amount of the whole work is
+  ``net / share`` and we expect ``net * registered / paid share`` (half-even to the minor
+  unit). A share paid below the registered one is ``underpaid_share``, above it
+  ``overpaid_share``. A line paying 0 % takes the rate of the other lines paying the same work,
+  territory, use and period.
+* **missing parties**: where a work was paid (a positive net) for a territory, use and period,
+  each registered
+  party affiliated with the recipient society for that right, with a share there, and no line
+  of its own is ``missing_party``, expected at the same rate.
+* **duplicates**: a line equal to an earlier one in all but its line number is
+  ``duplicate_line``: it counts as paid, nothing more is expected for it.
+
+Statement totals (where the format declares them) are compared with the sums of the lines
+read, and the remittance with the statements' net (``gateway.reconcile.remittance``).
+Amounts are added as whole minor units (exact); each total is converted to the home currency
+once, at the rate in force on the remittance date (else the statement's creation date, else
+its period end); suspense at home is paid minus matched, so the totals add up there too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from gateway.model import (
+    StatementHeader,
+    StatementIssue,
+    StatementLine,
+    StatementTotals,
+    TotalsAdder,
+)
+from gateway.reconcile.fx import Rate, RateTable, convert_at
+from gateway.reconcile.match import DEFAULT_THRESHOLD, Match, Matcher, find_party
+from gateway.reconcile.money import (
+    MoneyError,
+    currency_units,
+    from_minor,
+    scale_half_even,
+)
+from gateway.reconcile.registry import RIGHT_INDEX, WorkRegistry
+from gateway.reconcile.remittance import Remittance, check_remittance
+from gateway.reconcile.result import (
+    Discrepancy,
+    ReconcileError,
+    Reconciliation,
+    StatementResult,
+    Totals,
+)
+
+MAX_ISSUES_KEPT = 1000  # per statement; the count goes on
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileOptions:
+    """How matching and the remittance check judge."""
+
+    home: str | None = None  # the currency totals are also given in; default: the statements'
+    threshold: float = DEFAULT_THRESHOLD
+    fx_tolerance: Decimal = Decimal("0.005")  # implied vs published rate: 0.5 %
+    remittance_band: Decimal = Decimal("0.05")  # beyond 5 % off, the money itself is wrong
+
+
+class _GroupKey(NamedTuple):
+    work: int
+    territory: str
+    use_type: str
+    start: date | None
+    end: date | None
+
+
+@dataclass(slots=True)
+class _Group:
+    """Lines paying one work for one territory, use and period: their rate and parties."""
+
+    net: int = 0  # minor units of lines with a share
+    share: int = 0  # their shares, summed
+    parties: set[int] = field(default_factory=set)
+    zero_share: list[tuple[StatementLine, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Run:
+    """One statement being reconciled."""
+
+    header: StatementHeader
+    units: int
+    paid: int = 0
+    matched: int = 0
+    expected: int = 0
+    lines: int = 0
+    matched_lines: int = 0
+    methods: Counter[str] = field(default_factory=Counter)
+    seen: dict[bytes, int] = field(default_factory=dict)  # line digest -> first line number
+    copies: dict[bytes, list[StatementLine]] = field(default_factory=dict)
+    groups: dict[_GroupKey, _Group] = field(default_factory=dict)
+    found: list[Discrepancy] = field(default_factory=list)
+    adder: TotalsAdder = field(default_factory=TotalsAdder)
+    declared: StatementTotals | None = None
+    issues: list[StatementIssue] = field(default_factory=list)
+    issue_count: int = 0
+    finished: bool = False  # groups, duplicates and declared totals turned into findings
+
+
+class Reconciler:
+    """Reconciles statements against a registry; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        registry: WorkRegistry,
+        *,
+        rates: RateTable | None = None,
+        options: ReconcileOptions | None = None,
+    ) -> None:
+        self.registry = registry
+        self.rates = rates or RateTable()
+        self.options = options or ReconcileOptions()
+        self._runs: list[_Run] = []
+        self._matchers: dict[tuple[str, ...], Matcher] = {}
+        self._parties: dict[tuple[int, str, str, str], int | None] = {}
+        self._shares: dict[tuple[int, int, str, str, date], int] = {}
+
+    def add_statement(self, items: Iterable[object]) -> None:
+        """Reconcile one statement from its reader's output (header, lines, totals, issues)."""
+        run: _Run | None = None
+        pending: list[StatementIssue] = []
+        for item in items:
+            if isinstance(item, StatementLine) and run is not None:
+                self._line(run, item)
+            elif isinstance(item, StatementHeader):
+                run = _Run(item, currency_units(item.currency))
+                self._runs.append(run)
+                for issue in pending:
+                    _keep_issue(run, issue)
+            elif isinstance(item, StatementIssue):
+                if run is None:
+                    pending.append(item)
+                else:
+                    _keep_issue(run, item)
+            elif isinstance(item, StatementTotals) and run is not None:
+                run.declared = item
+        if run is None:
+            first = f": {pending[0]}" if pending else ""
+            raise ReconcileError(f"the statement has no readable header{first}")
+
+    def _matcher(self, header: StatementHeader) -> Matcher:
+        societies = (header.sender_society, header.paying_society, header.source_society)
+        matcher = self._matchers.get(societies)
+        if matcher is None:
+            matcher = self._matchers[societies] = Matcher(
+                self.registry, societies=societies, threshold=self.options.threshold
+            )
+        return matcher
+
+    def _line(self, run: _Run, line: StatementLine) -> None:
+        net = int(line.net.scaleb(run.units))
+        run.lines += 1
+        run.paid += net
+        run.adder.add(line)
+        match = self._matcher(run.header).match(line)
+        digest = _digest(line, match)
+        first = run.seen.get(digest)
+        if first is not None:
+            run.copies.setdefault(digest, []).append(line)
+            if match.work is not None:
+                run.matched += net
+                run.matched_lines += 1
+            run.methods[match.method] += 1
+            return
+        run.seen[digest] = line.line_number
+        run.methods[match.method] += 1
+        if match.work is None:
+            run.found.append(self._unmatched(run, line, match, net))
+            return
+        run.matched += net
+        run.matched_lines += 1
+        self._expect(run, line, match.work, net)
+
+    def _expect(self, run: _Run, line: StatementLine, work: int, net: int) -> None:
+        header = run.header
+        party = self._party(work, line)
+        if party is None:
+            run.found.append(self._unregistered(run, line, work, net))
+            return
+        on = line.period_start or header.period_start
+        registered = self._share(work, party, header.right_type, line.territory, on)
+        group_key = _GroupKey(
+            work, line.territory, line.use_type, line.period_start, line.period_end
+        )
+        group = run.groups.get(group_key)
+        if group is None:
+            group = run.groups[group_key] = _Group()
+        group.parties.add(party)
+        if line.share:
+            group.net += net
+            group.share += line.share
+        if line.share and line.share == registered:
+            run.expected += net
+        elif line.share:
+            expected = scale_half_even(net, registered, line.share)
+            run.expected += expected
+            run.found.append(
+                self._share_finding(
+                    run, line, work, registered=registered, expected=expected, net=net
+                )
+            )
+        else:
+            group.zero_share.append((line, registered))
+
+    def _party(self, work: int, line: StatementLine) -> int | None:
+        key = (work, line.ip_ipi_name_number, line.ip_name, line.ip_role)
+        if key not in self._parties:
+            self._parties[key] = find_party(self.registry.works[work], line)
+        return self._parties[key]
+
+    def _share(self, work: int, party: int, right: str, territory: str, on: date) -> int:
+        key = (work, party, right, territory, on)
+        share = self._shares.get(key)
+        if share is None:
+            registered = self.registry.works[work].parties[party]
+            share = self._shares[key] = registered.collection_share(right, territory, on)
+        return share
+
+    # -- the result -------------------------------------------------------------------------
+
+    def result(self, remittance: Remittance | None = None) -> Reconciliation:
+        """Everything found so far, with the remittance checked when one is given."""
+        if not self._runs:
+            raise ReconcileError("no statement was given")
+        home = self.options.home or self._default_home()
+        statements: list[StatementResult] = []
+        found: list[Discrepancy] = []
+        for run in self._runs:
+            if not run.finished:
+                self._finish_groups(run)
+                self._duplicates(run)
+                self._declared_totals(run)
+                run.finished = True
+            conversion_day = _conversion_day(run.header, remittance)
+            rate = self._rate(run.header.currency, home, conversion_day)
+            converted = [self._home(d, rate) for d in run.found]
+            found.extend(converted)
+            totals = self._totals(run)
+            statements.append(
+                StatementResult(
+                    header=run.header,
+                    lines=run.lines,
+                    matched_lines=run.matched_lines,
+                    suspense_lines=run.lines - run.matched_lines,
+                    methods=tuple(sorted(run.methods.items())),
+                    totals=totals,
+                    totals_home=_totals_at(totals, rate),
+                    rate=rate if run.header.currency != home else None,
+                    declared=run.declared,
+                    issues=tuple(run.issues),
+                    issue_count=run.issue_count,
+                )
+            )
+        check = None
+        if remittance is not None:
+            check, remittance_found = check_remittance(
+                remittance,
+                [(s.header, s.totals.paid) for s in statements],
+                self.rates,
+                fx_tolerance=self.options.fx_tolerance,
+                band=self.options.remittance_band,
+            )
+            day = remittance.on or max(s.header.period_end for s in statements)
+            remittance_rate = self._rate(remittance.amount.currency, home, day)
+            found.extend(self._home(d, remittance_rate) for d in remittance_found)
+        return Reconciliation(
+            home=home,
+            statements=tuple(statements),
+            discrepancies=tuple(sorted(found, key=Discrepancy.sort_key)),
+            totals_home=_sum_totals([s.totals_home for s in statements], home),
+            remittance=check,
+            registry={
+                "works": len(self.registry),
+                "society_work_numbers": self.registry.society_numbers(),
+                "sources": list(self.registry.sources),
+            },
+            threshold=self.options.threshold,
+        )
+
+    def _default_home(self) -> str:
+        currencies = {run.header.currency for run in self._runs}
+        if len(currencies) > 1:
+            raise ReconcileError(
+                f"the statements are in {', '.join(sorted(currencies))}: give the home currency"
+            )
+        return currencies.pop()
+
+    def _rate(self, currency: str, home: str, on: date) -> Rate | None:
+        if currency == home:
+            return None
+        try:
+            return self.rates.rate_on(on, currency, home)
+        except MoneyError as error:
+            raise ReconcileError(f"cannot convert {currency} to {home}: {error}") from None
+
+    def _home(self, found: Discrepancy, rate: Rate | None) -> Discrepancy:
+        if rate is None:
+            return found
+        converted = convert_at(found.amount, rate)
+        return replace(found, amount_home=converted.converted, rate=rate)
+
+    def _totals(self, run: _Run) -> Totals:
+        currency = run.header.currency
+        return Totals(
+            paid=from_minor(run.paid, currency),
+            matched=from_minor(run.matched, currency),
+            suspense=from_minor(run.paid - run.matched, currency),
+            expected=from_minor(run.expected, currency),
+        )
+
+    def _finish_groups(self, run: _Run) -> None:
+        header = run.header
+        right = header.right_type
+        ours = RIGHT_INDEX[right]
+        for key, group in run.groups.items():
+            paid = group.net
+            for line, registered in group.zero_share:
+                net = int(line.net.scaleb(run.units))
+                paid += net
+                expected = _at_rate(group, registered, net)
+                run.expected += expected
+                if expected != net:
+                    run.found.append(
+                        self._share_finding(
+                            run, line, key.work, registered=registered, expected=expected, net=net
+                        )
+                    )
+            if paid <= 0:
+                continue  # an adjustment or reversal says nothing about who else was due
+            on = key.start or header.period_start
+            parties = self.registry.works[key.work].parties
+            for index, party in enumerate(parties):
+                if index in group.parties or party.societies[ours] != header.recipient_society:
+                    continue
+                share = self._share(key.work, index, right, key.territory, on)
+                if share:
+                    expected = _at_rate(group, share, 0)  # > 0: the group's net is
+                    run.expected += expected
+                    run.found.append(self._missing(run, key, index, share, expected, group))
+        run.groups.clear()
+
+    def _duplicates(self, run: _Run) -> None:
+        renumber: dict[int, int] = {}  # the copy read first -> the lowest-numbered copy
+        for digest, copies in run.copies.items():
+            first = run.seen[digest]
+            line = copies[0]
+            net = int(line.net.scaleb(run.units))
+            numbers = tuple(sorted((first, *(copy.line_number for copy in copies))))
+            if numbers[0] != first:
+                renumber[first] = numbers[0]
+            amount = abs(net) * len(copies)
+            run.found.append(
+                _finding(
+                    run,
+                    "duplicate_line",
+                    "underpaid" if net < 0 else "overpaid",
+                    amount,
+                    line,
+                    f"the line appears {len(numbers)} times (lines {', '.join(map(str, numbers))})"
+                    f"; {len(copies)} extra paying {from_minor(abs(net), run.header.currency)}"
+                    " each",
+                    lines=numbers,
+                    evidence=(("copies", str(len(numbers))),),
+                )
+            )
+        run.copies.clear()
+        if renumber:  # so the findings do not depend on which copy came first
+            run.found = [
+                replace(found, lines=(renumber[found.lines[0]],))
+                if len(found.lines) == 1 and found.lines[0] in renumber
+                else found
+                for found in run.found
+            ]
+
+    def _declared_totals(self, run: _Run) -> None:
+        declared = run.declared
+        if declared is None:
+            return
+        read = run.adder.totals()
+        currency = run.header.currency
+        pairs = [
+            ("net", declared.net, read.net),
+            ("gross", declared.gross, read.gross),
+            ("deductions", declared.deductions, read.deductions),
+        ]
+        declared_types = dict(declared.deduction_items)
+        read_types = dict(read.deduction_items)
+        if declared_types and declared.deductions == read.deductions:  # else said once above
+            pairs.extend(
+                (f"deductions.{kind}", declared_types.get(kind, Decimal(0)),
+                 read_types.get(kind, Decimal(0)))
+                for kind in dict.fromkeys([*declared_types, *read_types])
+            )  # fmt: skip
+        for name, stated, summed in pairs:
+            if stated == summed:
+                continue
+            gap = int((stated - summed).scaleb(run.units))
+            run.found.append(
+                _finding(
+                    run,
+                    "statement_total_mismatch",
+                    "underpaid" if gap > 0 else "overpaid",
+                    abs(gap),
+                    None,
+                    f"the statement declares {name} {stated} {currency}; its lines read add up "
+                    f"to {summed} {currency}",
+                    evidence=(("total", name), ("declared", str(stated)), ("lines", str(summed))),
+                )
+            )
+        if declared.line_count != read.line_count:
+            run.found.append(
+                _finding(
+                    run,
+                    "statement_total_mismatch",
+                    "underpaid" if declared.line_count > read.line_count else "overpaid",
+                    0,
+                    None,
+                    f"the statement declares {declared.line_count} lines; {read.line_count} "
+                    "were read",
+                    evidence=(
+                        ("total", "line_count"),
+                        ("declared", str(declared.line_count)),
+                        ("lines", str(read.line_count)),
+                    ),
+                )
+            )
+
+    # -- findings ---------------------------------------------------------------------------
+
+    def _unmatched(self, run: _Run, line: StatementLine, match: Match, net: int) -> Discrepancy:
+        evidence: list[tuple[str, str]] = [("method", match.method)]
+        why = "no registered work has its ISWC or work numbers"
+        if match.score is not None and match.candidate is not None:
+            candidate = self.registry.works[match.candidate]
+            evidence += [
+                ("best_candidate", candidate.submitter_work_number),
+                ("best_candidate_title", candidate.title),
+                ("score", f"{match.score:.2f}"),
+                ("threshold", f"{self.options.threshold:.2f}"),
+            ]
+            why += (
+                f"; two works score {match.score:.2f} on title and name"
+                if match.method == "ambiguous"
+                else f"; the best title and name match scores {match.score:.2f}, below "
+                f"{self.options.threshold:.2f}"
+            )
+        return _finding(run, "unmatched_line", "unallocated", abs(net), line,
+                        f"{why}: held in suspense", evidence=tuple(evidence))  # fmt: skip
+
+    def _unregistered(self, run: _Run, line: StatementLine, work: int, net: int) -> Discrepancy:
+        registered = self.registry.works[work]
+        return _finding(
+            run,
+            "unregistered_party",
+            "unallocated",
+            abs(net),
+            line,
+            f"{line.ip_name} is not a party of work {registered.submitter_work_number} as "
+            "registered: nothing was expected for it",
+            work=registered.submitter_work_number,
+        )
+
+    def _share_finding(
+        self, run: _Run, line: StatementLine, work: int, *, registered: int, expected: int, net: int
+    ) -> Discrepancy:
+        gap = expected - net
+        kind = "underpaid_share" if line.share < registered else "overpaid_share"
+        currency = run.header.currency
+        return _finding(
+            run,
+            kind,
+            "underpaid" if gap > 0 else "overpaid",
+            abs(gap),
+            line,
+            f"paid {_percent(line.share)} % ({from_minor(net, currency)}) where "
+            f"{_percent(registered)} % is registered ({from_minor(expected, currency)}) for "
+            f"{run.header.right_type} in {line.territory}",
+            work=self.registry.works[work].submitter_work_number,
+            evidence=(
+                ("share_paid", _percent(line.share)),
+                ("share_registered", _percent(registered)),
+                ("paid", str(from_minor(net, currency).amount)),
+                ("expected", str(from_minor(expected, currency).amount)),
+            ),
+        )
+
+    def _missing(  # noqa: PLR0917 - one finding's facts
+        self, run: _Run, key: _GroupKey, party: int, share: int, expected: int, group: _Group
+    ) -> Discrepancy:
+        registered = self.registry.works[key.work]
+        who = registered.parties[party]
+        territory, use_type = key.territory, key.use_type
+        currency = run.header.currency
+        rate = "" if group.share else "; no line of it states a share, so the amount is unknown"
+        return _finding(
+            run,
+            "missing_party",
+            "underpaid",
+            expected,
+            None,
+            f"{who.name} holds {_percent(share)} % of {run.header.right_type} in {territory} "
+            f"but has no line for {use_type}{rate}",
+            work=registered.submitter_work_number,
+            title=registered.title,
+            party=who.name,
+            evidence=(
+                ("share_registered", _percent(share)),
+                ("territory", territory),
+                ("use_type", use_type),
+                ("expected", str(from_minor(expected, currency).amount)),
+            ),
+        )
+
+
+def _at_rate(group: _Group, share: int, fallback: int) -> int:
+    """``share`` of the work at the rate its paying lines show (``fallback`` when none does)."""
+    if not group.share:
+        return fallback
+    return scale_half_even(group.net, share, group.share)
+
+
+def _finding(  # noqa: PLR0917 - kind, direction, amount, line and message make a finding
+    run: _Run,
+    kind: str,
+    direction: str,
+    minor: int,
+    line: StatementLine | None,
+    message: str,
+    *,
+    lines: tuple[int, ...] | None = None,
+    work: str = "",
+    title: str = "",
+    party: str = "",
+    evidence: tuple[tuple[str, str], ...] = (),
+) -> Discrepancy:
+    header = run.header
+    amount = from_minor(minor, header.currency)
+    context: tuple[tuple[str, str], ...] = ()
+    if line is not None:
+        context = tuple(
+            (name, value)
+            for name, value in (
+                ("iswc", line.iswc),
+                ("sender_work_id", line.sender_work_id),
+                ("submitter_work_id", line.submitter_work_id),
+                ("ip_role", line.ip_role),
+                ("territory", line.territory),
+                ("use_type", line.use_type),
+            )
+            if value
+        )
+    return Discrepancy(
+        kind=kind,
+        direction=direction,
+        distribution_id=header.distribution_id,
+        sender_society=header.sender_society,
+        amount=amount,
+        amount_home=amount,
+        message=message,
+        lines=lines if lines is not None else (() if line is None else (line.line_number,)),
+        work=work,
+        title=title or (line.work_title if line else ""),
+        party=party or (line.ip_name if line else ""),
+        evidence=(*context, *evidence),
+    )
+
+
+def _digest(line: StatementLine, match: Match) -> bytes:
+    """What makes two lines the same payment: everything but the line number, as 16 bytes."""
+    work = match.work if match.work is not None else -1
+    text = "\x1f".join(
+        (
+            str(work), line.iswc, line.sender_work_id, line.submitter_work_id, line.work_title,
+            line.ip_ipi_name_number, line.ip_name, line.ip_role, str(line.share), line.territory,
+            line.use_type, str(line.period_start), str(line.period_end), str(line.gross),
+            str(line.deductions), str(line.net),
+        )
+    )  # fmt: skip
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _keep_issue(run: _Run, issue: StatementIssue) -> None:
+    run.issue_count += 1
+    if len(run.issues) < MAX_ISSUES_KEPT:
+        run.issues.append(issue)
+
+
+def _conversion_day(header: StatementHeader, remittance: Remittance | None) -> date:
+    if remittance is not None and remittance.on is not None:
+        return remittance.on
+    if header.created is not None:
+        return header.created.date()
+    return header.period_end
+
+
+def _totals_at(totals: Totals, rate: Rate | None) -> Totals:
+    """The totals in the home currency; suspense is paid minus matched, so they add up."""
+    if rate is None:
+        return totals
+    paid = convert_at(totals.paid, rate).converted
+    matched = convert_at(totals.matched, rate).converted
+    return Totals(
+        paid=paid,
+        matched=matched,
+        suspense=paid - matched,
+        expected=convert_at(totals.expected, rate).converted,
+    )
+
+
+def _sum_totals(all_totals: list[Totals], home: str) -> Totals:
+    zero = from_minor(0, home)
+    paid = matched = suspense = expected = zero
+    for totals in all_totals:
+        paid += totals.paid
+        matched += totals.matched
+        suspense += totals.suspense
+        expected += totals.expected
+    return Totals(paid=paid, matched=matched, suspense=suspense, expected=expected)
+
+
+def _percent(hundredths: int) -> str:
+    return f"{hundredths // 100}.{hundredths % 100:02d}"

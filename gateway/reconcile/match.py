@@ -1,0 +1,212 @@
+"""Which registered work a statement line pays for, and which of its parties.
+
+Lines are matched in a fixed order, the first method that names exactly one work winning:
+
+1. ``iswc`` — the line's ISWC is the registered work's, or one a society's ACK gave it;
+2. ``sender_work_id`` — the paying society's own work number, known from its ACKs;
+3. ``submitter_work_id`` — our submitter work number, as registered;
+4. ``fuzzy`` — title and interested-party name compared with rapidfuzz: the score is
+   ``0.7 * title + 0.3 * name`` (``token_sort_ratio``, 0 to 100, on upper-cased text with accents
+   and punctuation dropped); the best work at or above the threshold wins, unless another scores
+   the same (``ambiguous``). Below the threshold the line is not matched: it goes to suspense
+   with the best candidate and its score as evidence, never silently to a work.
+
+An identifier naming two works (an ISWC on two registrations) does not match; the next method
+is tried. Results are remembered per distinct identifying text, so a statement paying the
+same work on many lines costs one lookup per work.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from gateway.codes import lookup
+from gateway.model import StatementLine
+from gateway.reconcile.registry import RegisteredParty, RegisteredWork, WorkRegistry
+
+DEFAULT_THRESHOLD = 90.0
+TITLE_WEIGHT = 0.7
+NAME_WEIGHT = 0.3
+PARTY_NAME_THRESHOLD = 85.0  # a party found by name alone must score at least this
+_CANDIDATES_PER_TOKEN = 2  # posting lists (rarest title words) searched per fuzzy query
+_SHORTLIST = 20  # works scored in full after the title-only pass
+_PUNCTUATION = re.compile(r"[^0-9A-Z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """How a line was matched: the work (index in the registry) or None, with the evidence."""
+
+    work: int | None
+    method: str  # iswc | sender_work_id | submitter_work_id | fuzzy | none | ambiguous
+    score: float | None = None  # fuzzy score of the chosen (or best rejected) candidate
+    candidate: int | None = None  # best fuzzy candidate when it stayed below the threshold
+
+
+NO_MATCH = Match(None, "none")
+
+
+def normalize(text: str) -> str:
+    """Text as compared: accents dropped, upper case, punctuation as single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _PUNCTUATION.sub(" ", bare.upper()).strip()
+
+
+class Matcher:
+    """Matches lines of statements sent by ``societies`` against a registry."""
+
+    def __init__(
+        self,
+        registry: WorkRegistry,
+        *,
+        societies: Iterable[str],
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.registry = registry
+        self.societies = tuple(dict.fromkeys(s for s in societies if s))
+        self.threshold = threshold
+        self._memo: dict[tuple[str, str, str, str, str], Match] = {}
+        self._fuzzy: _FuzzyIndex | None = None
+
+    def match(self, line: StatementLine) -> Match:
+        """The work ``line`` pays for, by the first method that names exactly one."""
+        key = (
+            line.iswc,
+            line.sender_work_id,
+            line.submitter_work_id,
+            line.work_title,
+            line.ip_name,
+        )
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._match(*key)
+        return found
+
+    def _match(self, iswc: str, sender_id: str, submitter_id: str, title: str, name: str) -> Match:
+        registry = self.registry
+        if iswc and len(works := registry.by_iswc(iswc)) == 1:
+            return Match(next(iter(works)), "iswc")
+        if sender_id:
+            numbered: set[int] = set()
+            for society in self.societies:
+                numbered |= registry.by_society_number(society, sender_id)
+            if len(numbered) == 1:
+                return Match(numbered.pop(), "sender_work_id")
+        if submitter_id and (index := registry.by_submitter_number(submitter_id)) is not None:
+            return Match(index, "submitter_work_id")
+        if self._fuzzy is None:
+            self._fuzzy = _FuzzyIndex(registry.works)
+        return self._fuzzy.best(title, name, self.threshold)
+
+
+class _FuzzyIndex:
+    """Normalized titles with an inverted index of their words, to shortlist candidates."""
+
+    def __init__(self, works: list[RegisteredWork]) -> None:
+        self.works = works
+        self.titles: list[str] = []  # one entry per (work, title)
+        self.owner: list[int] = []  # the work of each entry
+        self.postings: dict[str, list[int]] = {}
+        for index, work in enumerate(works):
+            for title in dict.fromkeys(normalize(t) for t in work.titles if t):
+                entry = len(self.titles)
+                self.titles.append(title)
+                self.owner.append(index)
+                for word in set(title.split()):
+                    self.postings.setdefault(word, []).append(entry)
+        self.names = [tuple(normalize(p.name) for p in work.parties) for work in works]
+
+    def best(self, title: str, name: str, threshold: float) -> Match:
+        query = normalize(title)
+        if not query or not self.titles:
+            return NO_MATCH
+        entries = self._candidates(query)
+        if entries is None:  # no word of the title is known: score every title
+            scored = process.extract(
+                query, self.titles, scorer=fuzz.token_sort_ratio, limit=_SHORTLIST
+            )
+            title_scores = [(self.owner[entry], score) for _, score, entry in scored]
+        else:
+            title_scores = [
+                (self.owner[entry], fuzz.token_sort_ratio(query, self.titles[entry]))
+                for entry in entries
+            ]
+            title_scores.sort(key=lambda pair: -pair[1])
+            title_scores = title_scores[:_SHORTLIST]
+        by_work: dict[int, float] = {}
+        for work, score in title_scores:
+            by_work[work] = max(score, by_work.get(work, 0.0))
+        wanted = normalize(name)
+        ranked = sorted(
+            ((round(self._score(work, title_score, wanted), 2), work)
+             for work, title_score in by_work.items()),
+            key=lambda pair: (-pair[0], pair[1]),
+        )  # fmt: skip
+        if not ranked:
+            return NO_MATCH
+        score, work = ranked[0]
+        if score < threshold:
+            return Match(None, "none", score=score, candidate=work)
+        if len(ranked) > 1 and ranked[1][0] == score:
+            return Match(None, "ambiguous", score=score, candidate=work)
+        return Match(work, "fuzzy", score=score)
+
+    def _candidates(self, query: str) -> list[int] | None:
+        lists = sorted(
+            (self.postings[word] for word in set(query.split()) if word in self.postings),
+            key=len,
+        )
+        if not lists:
+            return None
+        chosen: dict[int, None] = {}
+        for postings in lists[:_CANDIDATES_PER_TOKEN]:
+            chosen.update(dict.fromkeys(postings))
+        return list(chosen)
+
+    def _score(self, work: int, title_score: float, name: str) -> float:
+        names = self.names[work]
+        name_score = max((fuzz.token_sort_ratio(name, known) for known in names), default=0.0)
+        return TITLE_WEIGHT * title_score + NAME_WEIGHT * name_score
+
+
+def find_party(work: RegisteredWork, line: StatementLine) -> int | None:
+    """The index of the work's party a line pays: by IPI name number, else by name and kind.
+
+    Callers remember the answer per work and party: the name comparison is not free.
+    """
+    return _find_party(work.parties, line.ip_ipi_name_number, line.ip_name, line.ip_role)
+
+
+def _find_party(parties: tuple[RegisteredParty, ...], ipi: str, name: str, role: str) -> int | None:
+    writer = _is_writer_role(role)
+    if ipi:
+        same = [
+            index
+            for index, party in enumerate(parties)
+            if party.ipi_name_number and party.ipi_name_number.lstrip("0") == ipi.lstrip("0")
+        ]
+        # One IPI may name a writer and the publisher company they own: prefer the same kind.
+        for index in same:
+            if parties[index].is_writer == writer:
+                return index
+        if same:
+            return same[0]
+    wanted = normalize(name)
+    best, best_score = None, PARTY_NAME_THRESHOLD
+    for index, party in enumerate(parties):
+        if party.is_writer != writer:
+            continue
+        score = fuzz.token_sort_ratio(wanted, normalize(party.name))
+        if score > best_score or (best is None and score >= best_score):
+            best, best_score = index, score
+    return best
+
+
+def _is_writer_role(role: str) -> bool:
+    return role in lookup("writer_designation")
