@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from gateway.codes import sending_society, territory_countries
 from gateway.formats.cwr.events import FileStarted, TransactionRead
@@ -38,12 +38,35 @@ from gateway.model import (
     Writer,
     WriterTerritory,
 )
-from gateway.store.rows import Registration
 
 # The statement right types and the index of their share in (PR, MR, SR) triples.
 RIGHT_INDEX = {"PER": 0, "MEC": 1, "SYN": 2}
 _REGISTERING = frozenset({"NWR", "REV", "WRK"})
 _ACCEPTED = frozenset({"RA", "AS", "AC", "SR", "CO", "DU"})  # statuses that name a registered work
+
+
+class RegistrationFacts(Protocol):
+    """What a registration state row (``gateway.store.rows.Registration``) tells about a work."""
+
+    @property
+    def submitter_work_number(self) -> str:
+        """Our work number."""
+        ...
+
+    @property
+    def society(self) -> str:
+        """The society that answered."""
+        ...
+
+    @property
+    def society_work_number(self) -> str | None:
+        """Its number for the work, when it gave one."""
+        ...
+
+    @property
+    def iswc(self) -> str | None:
+        """The ISWC it gave, if any."""
+        ...
 
 
 class RegistryError(ValueError):
@@ -197,7 +220,7 @@ class WorkRegistry:
             SocietyNumber(society, ack.recipient_creation_number.strip(), ack.iswc.strip()),
         )
 
-    def add_registration(self, row: Registration) -> None:
+    def add_registration(self, row: RegistrationFacts) -> None:
         """A registration state row of the service (society number and ISWC from its ACK)."""
         self.add_society_number(
             row.submitter_work_number,
