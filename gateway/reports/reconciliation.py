@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from string import Template
@@ -51,6 +52,8 @@ MAX_ISSUES_SHOWN = 10  # unreadable lines listed per statement
 
 _NUMERIC_COLUMNS = frozenset({"amount", "amount_home", "rate"})  # ours, never from the input
 _LABEL_CHARS = 40  # chart labels are cut here; the full text is in the bar's tooltip
+# Of the full discrepancy table, in %: the free text gets the room, a long word wraps.
+_COLUMN_WIDTHS = (13, 8, 5, 8, 9, 9, 8, 8, 20, 12)
 _DIRECTION_LABEL = {
     "underpaid": "underpaid (claim)",
     "overpaid": "overpaid (give back or hold)",
@@ -105,7 +108,7 @@ def render_reconciliation_html(result: Reconciliation, *, max_rows: int = MAX_TA
         *_discrepancies(result, max_rows),
         "<footer>Society Exchange Gateway \u00b7 royalty reconciliation</footer>",
     ]
-    ids = ", ".join(dict.fromkeys(s.header.distribution_id for s in result.statements))
+    ids = _listed(s.header.distribution_id for s in result.statements)
     return _PAGE.substitute(
         title=_e(f"{ids} \u00b7 {status}"), css=_CSS, body="\n".join(line for line in body if line)
     )
@@ -138,6 +141,13 @@ def _period(result: StatementResult) -> str:
     return f"{header.period_start.isoformat()} \u2013 {header.period_end.isoformat()}"
 
 
+def _listed(values: Iterable[str], limit: int = 4) -> str:
+    """Distinct values, the first few of them: a run over many statements keeps a short head."""
+    distinct = list(dict.fromkeys(values))
+    more = f" and {len(distinct) - limit:,} more" if len(distinct) > limit else ""
+    return ", ".join(distinct[:limit]) + more
+
+
 def _cut(text: str, limit: int = _LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
@@ -164,12 +174,12 @@ def _difference_class(value: Money) -> str:
 
 def _header(result: Reconciliation, status: str) -> list[str]:
     statements = result.statements
-    senders = dict.fromkeys(_society_name(s.header.sender_society) for s in statements)
+    senders = (_society_name(s.header.sender_society) for s in statements)
     issues = sum(s.issue_count for s in statements)
     meta: list[tuple[str, object]] = [
         ("Statements", len(statements)),
-        ("Sent by", ", ".join(senders)),
-        ("Periods", ", ".join(dict.fromkeys(_period(s) for s in statements))),
+        ("Sent by", _listed(senders)),
+        ("Periods", _listed(_period(s) for s in statements)),
         ("Home currency", result.home),
         ("Registered works", result.registry.get("works", "")),
         ("Match threshold", f"{result.threshold:.2f}"),
@@ -177,7 +187,7 @@ def _header(result: Reconciliation, status: str) -> list[str]:
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in meta if v not in (None, ""))
     summary = f"{len(result.discrepancies):,} discrepancies \u00b7 {issues:,} unreadable lines"
     badge = "ok" if result.reconciled else "bad"
-    ids = ", ".join(dict.fromkeys(s.header.distribution_id for s in statements))
+    ids = _listed(s.header.distribution_id for s in statements)
     return [
         '<header class="top">',
         "<div>",
@@ -247,7 +257,7 @@ def _width(value: Money, top: Decimal, span: int) -> Decimal:
     return (value.amount / top * span).quantize(Decimal("0.1"))
 
 
-_LABEL_X, _BAR_X, _BAR_SPAN, _CHART_WIDTH = 8, 300, 420, 960
+_LABEL_X, _BAR_X, _BAR_SPAN, _CHART_WIDTH = 8, 300, 420, 1100
 _VALUE_X = _BAR_X + _BAR_SPAN + 8
 
 
@@ -445,7 +455,7 @@ def _statements(result: Reconciliation) -> list[str]:
         out.append(
             f"<tr><td>{_e(header.distribution_id)}</td>"
             f"<td>{_e(_society_name(header.sender_society))}</td><td>{_e(header.right_type)}</td>"
-            f'<td>{_e(_period(statement))}</td><td class="n">{statement.lines:,}</td>'
+            f'<td class="nw">{_e(_period(statement))}</td><td class="n">{statement.lines:,}</td>'
             f'<td class="n">{statement.matched_lines:,}</td>'
             f'<td class="n">{statement.suspense_lines:,}</td><td>{_e(methods)}</td>'
             f'<td class="n">{statement.issue_count:,}</td>'
@@ -491,13 +501,16 @@ def _discrepancies(result: Reconciliation, max_rows: int) -> list[str]:
         )
     out += [
         (
-            '<table id="all"><thead><tr><th>Kind</th><th>Direction</th><th>Lines</th><th>Work</th>'
+            '<div class="wide"><table id="all">'
+            + "".join(f'<col style="width: {width}%" />' for width in _COLUMN_WIDTHS)
+            + "<thead><tr><th>Kind</th><th>Direction</th>"
+            "<th>Lines</th><th>Work</th>"
             '<th>Title</th><th>Party</th><th class="n">Amount</th><th class="n">Home amount</th>'
             "<th>Message</th><th>Evidence</th></tr></thead>"
         ),
         "<tbody>",
         *(_row(item) for item in shown),
-        "</tbody></table>",
+        "</tbody></table></div>",
         "</section>",
     ]
     return out
@@ -547,7 +560,7 @@ h3 { font-size: 16px; margin: 16px 0 4px; }
 .meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
 .meta dt { color: var(--muted); }
 .meta dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
-.facts dd { text-align: right; }
+.facts { max-width: 560px; } .facts dd { text-align: right; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; color: #fff;
   font-size: 13px; font-weight: 600; white-space: nowrap; background: var(--np);
   -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -571,6 +584,12 @@ thead th { position: sticky; top: 0; background: #eef1f4; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--soft); }
 tr.zero { color: var(--muted); }
+#all { font-size: 13px; table-layout: fixed; min-width: 900px; }
+#all th, #all td { padding: 4px 5px; overflow-wrap: anywhere; }
+#all th { overflow-wrap: normal; }
+#all td.n { white-space: normal; } #all code { font-size: 12px; background: none; padding: 0; }
+.wide { overflow-x: auto; }
+.nw { white-space: nowrap; }
 tr.sum td { font-weight: 600; border-top: 2px solid var(--line); }
 tr.d-underpaid td:first-child { border-left: 4px solid var(--bad); }
 tr.d-overpaid td:first-child { border-left: 4px solid var(--warn); }
@@ -579,7 +598,7 @@ ul.ev, ul.issues { margin: 0; padding-left: 16px; font-size: 13px; }
 ul.ev { color: var(--muted); }
 code { font: 600 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   background: #eef1f4; border-radius: 4px; padding: 0 6px; }
-svg.chart { display: block; max-width: 960px; font-size: 13px; }
+svg.chart { display: block; font-size: 13px; }
 svg.chart text { fill: var(--ink); }
 svg.chart text.sub { fill: var(--muted); font-size: 12px; }
 svg.chart text.value { font-variant-numeric: tabular-nums; }
