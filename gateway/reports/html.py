@@ -14,6 +14,7 @@ import re
 from string import Template
 from typing import TYPE_CHECKING
 
+from gateway.reports.style import BASE_CSS
 from gateway.reports.text import (
     COUNT_LABEL,
     REJECTION_MEANING,
@@ -67,50 +68,26 @@ $body
 """)
 
 _CSS = """
-:root { --ok: #1a7f37; --warn: #b35900; --bad: #c62828; --np: #5f6b7a; --line: #d8dde3;
-  --soft: #f5f7f9; --ink: #1d232a; --muted: #5f6b7a; --fr: #1f5fbf; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1200px; padding: 24px; color: var(--ink); background: #fff;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-h1 { font-size: 26px; margin: 2px 0 6px; word-break: break-all; }
-h2 { font-size: 19px; margin: 32px 0 10px; padding-bottom: 4px;
-  border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 0; }
 a { color: var(--fr); }
-.top { display: flex; gap: 24px; justify-content: space-between; align-items: flex-start; }
-.kicker { margin: 0; color: var(--muted); text-transform: uppercase; letter-spacing: .08em;
-  font-size: 12px; }
 .path { margin: 0 0 8px; color: var(--muted); font-size: 13px; word-break: break-all; }
-.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
-.meta dt { color: var(--muted); }
 .meta dd { margin: 0; font-weight: 600; }
-.badge { display: inline-block; border-radius: 999px; padding: 1px 10px; color: #fff;
-  font-size: 13px; font-weight: 600; white-space: nowrap; background: var(--np);
-  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.badge.big { font-size: 22px; padding: 10px 26px; border-radius: 12px; text-transform: uppercase;
-  letter-spacing: .04em; }
-.ok { background: var(--ok); } .warn { background: var(--warn); } .bad { background: var(--bad); }
+.ok { background: var(--ok); }
+.warn { background: var(--warn); }
+.bad { background: var(--bad); }
 .np { background: var(--np); }
 .tiles { display: grid; grid-template-columns: repeat(6, 1fr); gap: 12px; margin: 24px 0 8px; }
 .tile { border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px;
   background: var(--soft); border-top: 4px solid var(--line); }
 .tile b { display: block; font-size: 26px; font-variant-numeric: tabular-nums; }
-.tile span { color: var(--muted); font-size: 13px; }
 .tile.ok { border-top-color: var(--ok); background: var(--soft); }
 .tile.bad { border-top-color: var(--bad); background: var(--soft); }
 .tile.np { border-top-color: var(--np); background: var(--soft); }
-.legend { color: var(--muted); font-size: 13px; }
 .legend b { color: var(--ink); }
-.note { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 8px 12px; }
 .filter { display: flex; gap: 16px; align-items: center; flex-wrap: wrap; margin: 0 0 10px; }
 .filter input[type=search] { padding: 5px 8px; min-width: 260px; border: 1px solid var(--line);
   border-radius: 6px; font: inherit; }
-table { width: 100%; border-collapse: collapse; font-size: 14px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line);
-  vertical-align: top; }
-thead th { position: sticky; top: 0; background: #eef1f4; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-tbody tr:nth-child(even) { background: var(--soft); }
 .tx { border: 1px solid var(--line); border-radius: 10px; margin: 14px 0; padding: 12px 14px; }
 .txhead { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; margin-bottom: 6px; }
 .txhead .sub { color: var(--muted); font-size: 13px; }
@@ -124,7 +101,8 @@ tbody tr:nth-child(even) { background: var(--soft); }
   background: #eef1f4; border-radius: 4px; padding: 0 6px; }
 .rej { font-weight: 600; }
 .r-ER .rej, .r-GR .rej, .r-TR .rej { color: var(--bad); }
-.r-RR .rej { color: var(--warn); } .r-FR .rej { color: var(--fr); }
+.r-RR .rej { color: var(--warn); }
+.r-FR .rej { color: var(--fr); }
 .where { color: var(--muted); }
 .mtext { margin: 4px 0; font-size: 15px; }
 .mval { margin: 2px 0; font-size: 13px; color: var(--muted); }
@@ -136,8 +114,6 @@ pre.rec { margin: 2px 0 0; padding: 8px 10px; background: #1f252c; color: #e6edf
 pre.rec .ruler { color: #7d8a99; }
 pre.rec .caret { color: #ffb74d; }
 pre.rec mark { background: #ffb74d; color: #1d232a; border-radius: 2px; }
-.none { color: var(--muted); font-style: italic; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(3, 1fr); }
   .top { flex-direction: column; } }
 @media print {
@@ -199,7 +175,9 @@ def render_html(
         "<footer>Society Exchange Gateway \u00b7 CWR validation report</footer>",
     ]
     title = f"{_name(report.source)} \u00b7 {STATUS_LABEL.get(report.status, report.status)}"
-    return _PAGE.substitute(title=_e(title), css=_CSS, body="\n".join(body), script=_SCRIPT)
+    return _PAGE.substitute(
+        title=_e(title), css=BASE_CSS + _CSS, body="\n".join(body), script=_SCRIPT
+    )
 
 
 def _e(value: object) -> str:

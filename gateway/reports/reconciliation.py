@@ -24,6 +24,7 @@ from gateway.reconcile.claims import spreadsheet_cell
 from gateway.reconcile.fx import Rate
 from gateway.reconcile.money import Money, from_minor, sum_money
 from gateway.reconcile.result import KINDS, Discrepancy, Reconciliation, StatementResult
+from gateway.reports.style import BASE_CSS
 from gateway.reports.text import visible
 
 CSV_COLUMNS = (
@@ -110,7 +111,9 @@ def render_reconciliation_html(result: Reconciliation, *, max_rows: int = MAX_TA
     ]
     ids = _listed(s.header.distribution_id for s in result.statements)
     return _PAGE.substitute(
-        title=_e(f"{ids} \u00b7 {status}"), css=_CSS, body="\n".join(line for line in body if line)
+        title=_e(f"{ids} \u00b7 {status}"),
+        css=BASE_CSS + _CSS,
+        body="\n".join(line for line in body if line),
     )
 
 
@@ -544,50 +547,28 @@ $body
 
 # The palette and layout of the validation report (gateway.reports.html), plus the charts.
 _CSS = """
-:root { --ok: #1a7f37; --warn: #b35900; --bad: #c62828; --np: #5f6b7a; --line: #d8dde3;
-  --soft: #f5f7f9; --ink: #1d232a; --muted: #5f6b7a; --fr: #1f5fbf; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1200px; padding: 24px; color: var(--ink); background: #fff;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-h1 { font-size: 26px; margin: 2px 0 6px; word-break: break-all; }
-h2 { font-size: 19px; margin: 32px 0 10px; padding-bottom: 4px;
-  border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 16px 0 4px; }
-.top { display: flex; gap: 24px; justify-content: space-between; align-items: flex-start; }
-.kicker { margin: 0; color: var(--muted); text-transform: uppercase; letter-spacing: .08em;
-  font-size: 12px; }
 .sub { color: var(--muted); font-size: 13px; }
-.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
-.meta dt { color: var(--muted); }
 .meta dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
-.facts { max-width: 560px; } .facts dd { text-align: right; }
-.badge { display: inline-block; border-radius: 999px; padding: 1px 10px; color: #fff;
-  font-size: 13px; font-weight: 600; white-space: nowrap; background: var(--np);
-  -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.badge.big { font-size: 22px; padding: 10px 26px; border-radius: 12px; text-transform: uppercase;
-  letter-spacing: .04em; }
-.badge.ok { background: var(--ok); } .badge.bad { background: var(--bad); }
+.facts { max-width: 560px; }
+.facts dd { text-align: right; }
+.badge.ok { background: var(--ok); }
+.badge.bad { background: var(--bad); }
 .tiles { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin: 24px 0 8px; }
 .tile { border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px;
   background: var(--soft); border-top: 4px solid var(--line); text-align: right; }
 .tile b { display: block; font-size: 21px; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
-.tile span { color: var(--muted); font-size: 13px; }
-.tile.ok { border-top-color: var(--ok); } .tile.warn { border-top-color: var(--warn); }
+.tile.ok { border-top-color: var(--ok); }
+.tile.warn { border-top-color: var(--warn); }
 .tile.bad { border-top-color: var(--bad); }
-.note { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 8px 12px; }
-.legend { color: var(--muted); font-size: 13px; }
-table { width: 100%; border-collapse: collapse; font-size: 14px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line);
-  vertical-align: top; }
-thead th { position: sticky; top: 0; background: #eef1f4; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tbody tr:nth-child(even) { background: var(--soft); }
 tr.zero { color: var(--muted); }
 #all { font-size: 13px; table-layout: fixed; min-width: 900px; }
 #all th, #all td { padding: 4px 5px; overflow-wrap: anywhere; }
 #all th { overflow-wrap: normal; }
-#all td.n { white-space: normal; } #all code { font-size: 12px; background: none; padding: 0; }
+#all td.n { white-space: normal; }
+#all code { font-size: 12px; background: none; padding: 0; }
 .wide { overflow-x: auto; }
 .nw { white-space: nowrap; }
 tr.sum td { font-weight: 600; border-top: 2px solid var(--line); }
@@ -602,15 +583,15 @@ svg.chart { display: block; font-size: 13px; }
 svg.chart text { fill: var(--ink); }
 svg.chart text.sub { fill: var(--muted); font-size: 12px; }
 svg.chart text.value { font-variant-numeric: tabular-nums; }
-svg.chart .paid { fill: #1f5fbf; } svg.chart .suspense { fill: #8fb0e3; }
+svg.chart .paid { fill: #1f5fbf; }
+svg.chart .suspense { fill: #8fb0e3; }
 svg.chart .expected { fill: #9aa5b1; }
-svg.chart .d-underpaid rect { fill: var(--bad); } svg.chart .d-overpaid rect { fill: var(--warn); }
+svg.chart .d-underpaid rect { fill: var(--bad); }
+svg.chart .d-overpaid rect { fill: var(--warn); }
 svg.chart .d-unallocated rect { fill: var(--np); }
 svg.chart .bad-text { fill: var(--bad); font-weight: 600; }
 svg.chart .warn-text { fill: var(--warn); font-weight: 600; }
 svg.chart .ok-text { fill: var(--ok); }
-.none { color: var(--muted); font-style: italic; }
-footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(2, 1fr); }
   .top { flex-direction: column; } }
 @media print {
