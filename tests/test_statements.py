@@ -18,6 +18,7 @@ from lxml import etree
 
 from gateway.codes import lookup
 from gateway.formats.csv import CsvLimits, read_statement_csv, write_statement_csv
+from gateway.formats.csv import statement as reader
 from gateway.formats.csv.statement import REQUIRED_COLUMNS
 from gateway.formats.xml.distribution import read_statement_xml, write_statement_xml
 from gateway.formats.xml.schemas import lxml_schema
@@ -737,3 +738,73 @@ def test_large_xml_keeps_memory_flat(tmp_path: Path) -> None:
                     end = _resident_bytes()
     assert seen == count
     assert end - start < 25_000_000, end - start
+
+
+# --- the quick reading of good rows -------------------------------------------------------------
+
+# Cell texts a real file may hold where a value is expected: good, padded, odd or bad.
+_ODD_CELLS = st.sampled_from(
+    [
+        "",
+        " ",
+        "0",
+        "00",
+        "007",
+        "12",
+        " 12 ",
+        "12.3",
+        "12.34",
+        "12.340",
+        "12.345",
+        "-0.00",
+        "-5.00",
+        "1e3",
+        "\uff11\uff12",
+        "\u0663",
+        "12.34.5",
+        "99999999999999.99",
+        "999999999999999.99",
+        "2025-01-01",
+        "2025-02-30",
+        "2024-12-31",
+        "T0000000012",
+        "T-000.000.001-0",
+        "CA",
+        "E",
+        "PerformInPublic",
+        "X-1",
+        "2136",
+        "0276",
+        "33.33",
+        "100.00",
+        "100.01",
+        "I-000000229-7",
+        "00014107338",
+        "Title",
+        "\x00",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    currency=st.sampled_from(["EUR", "JPY", "BHD"]),
+    changes=st.lists(st.tuples(st.integers(0, 200), _ODD_CELLS), max_size=6),
+)
+def test_quick_row_reading_agrees_with_the_full_reading(
+    currency: str, changes: list[tuple[int, str]]
+) -> None:
+    """The quick path builds exactly the line the full reading builds, or leaves the row to it."""
+    header_row, row, *_ = _example_rows()
+    columns = {name: index for index, name in enumerate(header_row)}
+    row = list(row)
+    row[columns["currency"]] = currency
+    for at, text in changes:
+        row[at % len(row)] = text
+    full = reader._line(reader._Cells(row, 7, columns), currency, 3)
+    quick = reader._LineBuilder(columns, currency).line(list(row), 7, 3)
+    if quick is not None:
+        assert full is not None
+        assert repr(quick) == repr(full)  # the same values, the same Decimal exponents
+    elif not changes and currency == "EUR":  # the example's amounts, written plainly
+        pytest.fail("a good row left the quick path")

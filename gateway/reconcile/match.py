@@ -53,8 +53,11 @@ NO_MATCH = Match(None, "none")
 
 def normalize(text: str) -> str:
     """Text as compared: accents dropped, upper case, punctuation as single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        bare = text  # nothing to decompose: the usual case, kept cheap
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _PUNCTUATION.sub(" ", bare.upper()).strip()
 
 
@@ -133,12 +136,12 @@ class _FuzzyIndex:
             )
             title_scores = [(self.owner[entry], score) for _, score, entry in scored]
         else:
-            title_scores = [
-                (self.owner[entry], fuzz.token_sort_ratio(query, self.titles[entry]))
-                for entry in entries
-            ]
-            title_scores.sort(key=lambda pair: -pair[1])
-            title_scores = title_scores[:_SHORTLIST]
+            titles = self.titles
+            scored = process.extract(  # scored in C; ties keep the entries' order
+                query, [titles[entry] for entry in entries], scorer=fuzz.token_sort_ratio,
+                limit=_SHORTLIST,
+            )  # fmt: skip
+            title_scores = [(self.owner[entries[at]], score) for _, score, at in scored]
         by_work: dict[int, float] = {}
         for work, score in title_scores:
             by_work[work] = max(score, by_work.get(work, 0.0))

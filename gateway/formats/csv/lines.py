@@ -28,7 +28,7 @@ class SourceLines:
         self._stream = stream
         self._binary = isinstance(stream.read(0), bytes)
         self._max = max_length
-        self._problems: list[StatementIssue] = []
+        self.problems: list[StatementIssue] = []  # waiting for take_problems(); cheap to test
         self.number = 0  # physical lines read so far
 
     def __iter__(self) -> SourceLines:
@@ -58,11 +58,11 @@ class SourceLines:
 
     def take_problems(self) -> list[StatementIssue]:
         """The problems found since the last call, in line order."""
-        problems, self._problems = self._problems, []
+        problems, self.problems = self.problems, []
         return problems
 
     def _problem(self, message: str) -> None:
-        self._problems.append(
+        self.problems.append(
             StatementIssue(line=self.number, column=None, field="", value="", message=message)
         )
 

@@ -11,10 +11,13 @@ one is an issue too. The file is read a line at a time, so its size does not mat
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import BinaryIO, TextIO, TypeVar
+from operator import getitem, itemgetter
+from typing import Any, BinaryIO, TextIO, TypeVar, cast
 
 from gateway.formats import statement_values as values
 from gateway.formats.csv.lines import SourceLines
@@ -109,26 +112,27 @@ def read_statement_csv(
     columns = _columns(rows, lines)
     reader = _RowReader(columns, source)
     ordinal = 0
+    start = lines.number + 1  # where the next row begins
     while True:
-        start = lines.number + 1
         try:
-            row = next(rows)
-        except StopIteration:
-            return
+            for row in rows:
+                if lines.problems:
+                    ordinal += 1
+                    yield from _locate(lines.take_problems(), row, columns)
+                elif (line := reader.good_line(row, start, ordinal + 1)) is not None:
+                    ordinal += 1  # nearly every row: good values and the usual header facts
+                    yield line
+                elif any(cell.strip() for cell in row):  # blank lines carry nothing
+                    ordinal += 1
+                    yield from reader.row(row, start, ordinal)
+                start = lines.number + 1
         except csv.Error as error:
             yield from lines.take_problems()
             yield StatementIssue(line=start, column=None, field="", value="", message=str(error))
             ordinal += 1
-            continue
-        problems = lines.take_problems()
-        if problems:
-            ordinal += 1
-            yield from _locate(problems, row, columns)
-            continue
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines carry nothing
-        ordinal += 1
-        yield from reader.row(row, start, ordinal)
+            start = lines.number + 1
+        else:
+            return
 
 
 def _columns(rows: Iterator[list[str]], lines: SourceLines) -> dict[str, int]:
@@ -225,7 +229,25 @@ class _RowReader:
         self._facts: dict[str, object] | None = None
         self._facts_line = 0
         self._header: StatementHeader | None = None
-        self._raw_facts: list[str] = []
+        # The header facts' text as a row states it (absent optional columns read as empty,
+        # the same on every row, so they are left out), and as the first good row stated it.
+        self._raw_facts_of = itemgetter(*(columns[n] for n in HEADER_COLUMNS if n in columns))
+        self._raw_facts: tuple[str, ...] = ()
+        self._lines: _LineBuilder | None = None
+
+    def good_line(self, row: list[str], line: int, ordinal: int) -> StatementLine | None:
+        """The line of a row stating the first row's header facts with every value good.
+
+        None for any other row (short, blank, other header facts, a bad value): :meth:`row`
+        then says what it holds.
+        """
+        if (
+            self._lines is None
+            or len(row) < self._width
+            or self._raw_facts_of(row) != self._raw_facts
+        ):
+            return None
+        return self._lines.line(row, line, ordinal)
 
     def row(self, row: list[str], line: int, ordinal: int) -> Iterator[StatementItem]:
         """The header (when this row is the first to state it), then the line or its issues."""
@@ -239,7 +261,7 @@ class _RowReader:
             )
             return
         cells = _Cells(row, line, self._columns)
-        raw_facts = [cells.raw(name) for name in HEADER_COLUMNS]
+        raw_facts = self._raw_facts_of(row)
         if raw_facts != self._raw_facts:  # the same text as the first row's needs no parsing
             facts = {name: cells.get(name, parse) for name, parse in HEADER_COLUMNS.items()}
             if not cells.problems:
@@ -249,7 +271,9 @@ class _RowReader:
         if cells.problems or self._header is None:
             yield from cells.problems
             return
-        built = _line(cells, self._header.currency, ordinal)
+        built = None if self._lines is None else self._lines.line(row, line, ordinal)
+        if built is None:  # a bad value: read again, every problem of the row reported
+            built = _line(cells, self._header.currency, ordinal)
         yield from cells.problems if built is None else (built,)
 
     def _check_facts(self, facts: dict[str, object], cells: _Cells) -> Iterator[StatementHeader]:
@@ -259,6 +283,7 @@ class _RowReader:
                 return
             self._facts, self._facts_line = facts, cells.line
             self._header = StatementHeader(**facts, source_file=self._source)  # type: ignore[arg-type]
+            self._lines = _LineBuilder(self._columns, self._header.currency)
             yield self._header
             return
         for name, value in facts.items():
@@ -268,6 +293,178 @@ class _RowReader:
                     f"differs from {self._facts[name] or '(empty)'!s} on line {self._facts_line}; "
                     "a statement has one value",
                 )
+
+
+# Line columns whose text recurs from line to line (the same work, party, territory, use),
+# parsed once per distinct text by a memo; in the order _LineBuilder.line unpacks them.
+MEMO_COLUMNS: dict[str, Callable[[str], object]] = {
+    "work_title": values.text,
+    "iswc": values.iswc,
+    "sender_work_id": values.work_number,
+    "submitter_work_id": values.work_number,
+    "isrcs": values.isrc_list,
+    "ip_name": values.text,
+    "ip_ipi_name_number": values.ipi_name_number,
+    "ip_ipi_base_number": values.ipi_base_number,
+    "ip_role": values.role,
+    "share": values.share,
+    "territory": values.tis_territory,
+    "use_type": values.use_type,
+    "use_period_start": values.optional_date,
+    "use_period_end": values.optional_date,
+}
+# Then the columns read on every line, in that order too (the typed deductions follow).
+EVERY_LINE_COLUMNS = ("line_number", "gross_amount", "deductions", "net_amount")
+MEMO_SIZE = 65_536  # distinct texts kept per column; a full memo starts again
+
+
+class _Memo(dict[str, T]):
+    """Values parsed from text, each distinct text parsed once; bounded.
+
+    ``memo[text]`` parses a text not seen yet; a bad one raises :class:`values.BadValue` and
+    is not kept. The parsers are pure (the text alone decides), so a kept value is the one
+    parsing the text again would give.
+    """
+
+    __slots__ = ("_parse",)
+
+    def __init__(self, parse: Callable[[str], T]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def __missing__(self, text: str) -> T:
+        value = self._parse(text)
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        self[text] = value
+        return value
+
+
+def _slot_maker(cls: type[T], names: tuple[str, ...]) -> Callable[..., T]:
+    """Build ``cls`` from positional values for ``names`` (defaults for its other fields).
+
+    A frozen dataclass's ``__init__`` parses keywords and calls ``object.__setattr__`` once per
+    field: for a statement line that is more than half the cost of reading it. This sets the
+    slots directly and makes an equal object (nothing is checked in ``__init__``).
+    """
+    fields_ = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = [name for name in names if name not in fields_]
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {', '.join(unknown)}")
+    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    body = [f"def make({', '.join(names)}):", "    o = _new(_cls)"]
+    for index, (name, field) in enumerate(fields_.items()):
+        namespace[f"_set{index}"] = vars(cls)[name].__set__
+        if name in names:
+            body.append(f"    _set{index}(o, {name})")
+        elif field.default is not dataclasses.MISSING:
+            namespace[f"_default{index}"] = field.default
+            body.append(f"    _set{index}(o, _default{index})")
+        else:
+            raise TypeError(f"{cls.__name__}.{name} has no default; it must be given")
+    body.append("    return o")
+    exec("\n".join(body), namespace)  # noqa: S102 - source built from the class's own fields
+    return cast("Callable[..., T]", namespace["make"])
+
+
+_make_line = _slot_maker(
+    StatementLine,
+    ("work_title", "iswc", "sender_work_id", "submitter_work_id", "isrcs", "ip_name",
+     "ip_ipi_name_number", "ip_ipi_base_number", "ip_role", "share", "territory", "use_type",
+     "period_start", "period_end", "line_number", "gross", "deductions", "net",
+     "deduction_items", "currency", "source_line"),
+)  # fmt: skip
+
+
+class _LineBuilder:
+    """The statement line of a row whose values are all good, read the quick way.
+
+    Each recurring column goes through its memo; the line number and the amounts, when all
+    are written plainly (``12.34`` at the currency's scale), are checked by one pattern and
+    read straight into numbers, else through their parsers; the line is built with one call.
+    At the first bad value it gives up (None): the caller then reads the row with
+    :func:`_line`, which reports every problem. So a line built here is the one :func:`_line`
+    would build, and only good rows take this path.
+    """
+
+    def __init__(self, columns: dict[str, int], currency: str) -> None:
+        names = (*MEMO_COLUMNS, *EVERY_LINE_COLUMNS)
+        typed = [
+            (kind, columns[name]) for name, kind in DEDUCTION_COLUMNS.items() if name in columns
+        ]
+        # An absent optional column reads as the empty cell appended to the row (index -1).
+        self._cells = itemgetter(*(columns.get(n, -1) for n in names), *(i for _, i in typed))
+        # Values of several types, unpacked by position in line(): typed there by the parsers.
+        self._memos: tuple[_Memo[Any], ...] = tuple(_Memo(p) for p in MEMO_COLUMNS.values())
+        self._typed = tuple(kind for kind, _ in typed)
+        self._money = values.amount_parser(currency)
+        self._zero = values.amount("0", currency)
+        self._currency = currency
+        # The line number, gross, deductions, net and typed deductions joined by "|" (which
+        # none of them holds): a plain number or empty, then plain amounts, empty where the
+        # column may be.
+        amount = values.plain_amount_pattern(currency)
+        self._plain = None if amount is None else re.compile(
+            rf"(?:[0-9]{{1,18}})?\|{amount}\|(?:{amount})?\|{amount}"
+            + rf"\|(?:{amount})?" * len(typed)
+        ).fullmatch  # fmt: skip
+
+    def line(self, row: list[str], source_line: int, ordinal: int) -> StatementLine | None:
+        """The row's line, or None when a value is bad (read it with :func:`_line` then)."""
+        row.append("")
+        cells = self._cells(row)
+        row.pop()
+        try:
+            (title, iswc, sender_id, submitter_id, isrcs, name, ipi, ipi_base, role, share,
+             territory, use_type, start, end) = map(getitem, self._memos, cells)  # fmt: skip
+        except values.BadValue:
+            return None
+        numbers = cells[14:]  # line number, gross, deductions, net, typed deductions
+        if self._plain is not None and self._plain("|".join(numbers)):
+            number, gross, deductions, net = numbers[:4]
+            number = int(number) if number else ordinal
+            if not number:
+                return None  # line 0
+            gross, net = Decimal(gross), Decimal(net)
+            deductions = Decimal(deductions) if deductions else None
+            typed = zip(self._typed, numbers[4:], strict=True)
+            items = tuple((kind, Decimal(text)) for kind, text in typed if text)
+        else:
+            try:
+                number, gross, deductions, net, items = self._numbers(numbers, ordinal)
+            except values.BadValue:
+                return None
+        if (start is None) != (end is None) or (start is not None and end < start):
+            return None
+        total = self._zero
+        for _, found in items:
+            total += found
+        if deductions is None:
+            deductions = total
+        elif items and deductions != total:
+            return None
+        return _make_line(
+            title, iswc, sender_id, submitter_id, isrcs, name, ipi, ipi_base, role, share,
+            territory, use_type, start, end, number, gross, deductions, net, items,
+            self._currency, source_line,
+        )  # fmt: skip
+
+    def _numbers(
+        self, texts: tuple[str, ...], ordinal: int
+    ) -> tuple[int, Decimal, Decimal | None, Decimal, tuple[tuple[str, Decimal], ...]]:
+        """Line number, gross, deductions (None when empty), net, typed deductions; or BadValue."""
+        number, gross, deductions, net, *typed = texts
+        money = self._money
+        return (
+            values.line_number(number) if number.strip() else ordinal,
+            money(gross),
+            money(deductions) if deductions.strip() else None,
+            money(net),
+            tuple(
+                (kind, money(text)) for kind, text in zip(self._typed, typed, strict=True)
+                if text.strip()
+            ),
+        )  # fmt: skip
 
 
 def _line(cells: _Cells, currency: str, ordinal: int) -> StatementLine | None:
