@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time as clock_time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from gateway.store import (
     StoreError,
     TooLarge,
 )
+from gateway.store.postgres import PostgresStore
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -70,9 +72,26 @@ def clock() -> Clock:
     return Clock()
 
 
+OpenStore = Callable[[], SqliteStore | PostgresStore]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> OpenStore:
+    """Opens a store on one database, new for the test: SQLite, or a real PostgreSQL server.
+
+    Each call is another store object on the same database, as another process would have.
+    """
+    if request.param == "sqlite":
+        return lambda: SqliteStore(tmp_path / "state.db", clock=clock)
+    url = request.getfixturevalue("postgres_url")
+    schema = request.getfixturevalue("postgres_schema")
+    return lambda: PostgresStore(url, schema=schema, clock=clock)
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "state.db", clock=clock) as opened:
+def store(open_store: OpenStore) -> Iterator[Store]:
+    """Each contract test runs on both backends."""
+    with open_store() as opened:
         yield opened
 
 
@@ -230,7 +249,7 @@ def test_stale_temporary_files_are_swept_by_age(tmp_path: Path) -> None:
 # -- submissions -------------------------------------------------------------------------------
 
 
-def test_the_same_bytes_or_name_from_one_sender_is_one_submission(store: SqliteStore) -> None:
+def test_the_same_bytes_or_name_from_one_sender_is_one_submission(store: Store) -> None:
     """Repeats return the original with the reason; another sender's copy is its own."""
     first, why = store.record_submission("199", "035", "CW240001199_035.V21", "a" * 64, 10)
     assert why is None
@@ -247,7 +266,7 @@ def test_the_same_bytes_or_name_from_one_sender_is_one_submission(store: SqliteS
     assert [s.id for s in store.list_submissions("199")] == [first.id]
 
 
-def test_files_without_a_name_are_told_apart_by_their_bytes(store: SqliteStore) -> None:
+def test_files_without_a_name_are_told_apart_by_their_bytes(store: Store) -> None:
     """An empty file name is no name: two such uploads with different bytes are two."""
     one, _ = store.record_submission("199", "035", "", "a" * 64, 1)
     two, why = store.record_submission("199", "035", "", "b" * 64, 1)
@@ -255,15 +274,15 @@ def test_files_without_a_name_are_told_apart_by_their_bytes(store: SqliteStore) 
     assert one.id != two.id
 
 
-def test_concurrent_intake_of_one_file_makes_one_row(tmp_path: Path) -> None:
+def test_concurrent_intake_of_one_file_makes_one_row(open_store: OpenStore) -> None:
     """Threads on two store objects recording the same file at once leave exactly one row."""
-    stores = [SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")]
+    stores: list[Store] = [open_store(), open_store()]
     threads_per_store = 6
     barrier = threading.Barrier(len(stores) * threads_per_store)
     results: list[tuple[str, str | None]] = []
     errors: list[BaseException] = []
 
-    def intake(target: SqliteStore) -> None:
+    def intake(target: Store) -> None:
         try:
             barrier.wait(HANG_GUARD)
             submission, why = target.record_submission("199", "035", "f.V21", "c" * 64, 5)
@@ -284,11 +303,67 @@ def test_concurrent_intake_of_one_file_makes_one_row(tmp_path: Path) -> None:
     assert len(results) == len(threads)
     assert len({submission_id for submission_id, _ in results}) == 1
     assert [why for _, why in results].count(None) == 1
-    with SqliteStore(tmp_path / "state.db") as reopened:
+    with open_store() as reopened:
         assert len(reopened.list_submissions("199")) == 1
 
 
-def test_update_submission_changes_only_what_it_is_given(store: SqliteStore, clock: Clock) -> None:
+def test_workers_on_two_stores_claiming_at_once_never_share_a_delivery(
+    open_store: OpenStore,
+) -> None:
+    """Claims racing on two store objects (two processes' worth) hand each delivery out once."""
+    stores: list[Store] = [open_store(), open_store()]
+    deliveries = 60
+    submission, _ = stores[0].record_submission("199", "035", "f.V21", "d" * 64, 5)
+    stores[0].complete_routing(
+        submission.id,
+        [
+            NewDelivery(
+                recipient=f"{n:03}",
+                file_name=f"CW24{n:04}199_{n:03}.V21",
+                sha256=sha(bytes([n])),
+                format="cwr",
+                version="2.1",
+                transport="http",
+            )
+            for n in range(deliveries)
+        ],
+        [],
+    )
+    workers = [(s, f"worker-{i}-{j}") for i, s in enumerate(stores) for j in range(3)]
+    barrier = threading.Barrier(len(workers))
+    claimed: dict[str, list[str]] = {worker: [] for _, worker in workers}
+    errors: list[BaseException] = []
+
+    def work(target: Store, worker: str) -> None:
+        try:
+            barrier.wait(HANG_GUARD)
+            batch = target.claim_due(START + timedelta(hours=1), 600, worker, 4)
+            barrier.wait(HANG_GUARD)  # every worker holds its first batch: none may overlap
+            while batch:
+                claimed[worker].extend(d.id for d in batch)
+                for delivery in batch:
+                    assert target.mark_delivered(delivery.id, worker, "ok")
+                batch = target.claim_due(START + timedelta(hours=1), 600, worker, 4)
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=pair) for pair in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANG_GUARD)
+    assert errors == []
+    every_claim = [d for ids in claimed.values() for d in ids]
+    assert len(every_claim) == len(set(every_claim)) == deliveries
+    assert all(len(ids) >= 4 for ids in claimed.values())  # each got a full first batch
+    done = stores[1].list_deliveries(state="delivered")
+    assert len(done) == deliveries
+    assert all(d.claims == 1 for d in done)
+    for opened in stores:
+        opened.close()
+
+
+def test_update_submission_changes_only_what_it_is_given(store: Store, clock: Clock) -> None:
     """Given fields change (None clears), others stay; bad fields and ids get clear errors."""
     submission, _ = store.record_submission("199", "035", "f.V21", "a" * 64, 3)
     clock.advance(5)
@@ -316,7 +391,7 @@ def test_update_submission_changes_only_what_it_is_given(store: SqliteStore, clo
 # -- outbox ------------------------------------------------------------------------------------
 
 
-def test_routing_queues_pending_deliveries_and_marks_the_submission(store: SqliteStore) -> None:
+def test_routing_queues_pending_deliveries_and_marks_the_submission(store: Store) -> None:
     """complete_routing writes the deliveries as pending, due now, and sets the status."""
     ids = routed_submission(store, recipients=("052", "058"))
     deliveries = store.list_deliveries()
@@ -329,7 +404,7 @@ def test_routing_queues_pending_deliveries_and_marks_the_submission(store: Sqlit
     assert store.pending_count() == 2
 
 
-def test_a_failure_in_the_middle_of_routing_writes_nothing(store: SqliteStore) -> None:
+def test_a_failure_in_the_middle_of_routing_writes_nothing(store: Store) -> None:
     """A duplicate delivery id, or a bad sent row after good ones, rolls the whole call back."""
     submission, _ = store.record_submission("199", "035", "f.V21", "a" * 64, 3)
     first = NewDelivery(
@@ -355,7 +430,7 @@ def test_a_failure_in_the_middle_of_routing_writes_nothing(store: SqliteStore) -
         store.complete_routing("sub_missing", [first], [])
 
 
-def test_a_recipient_never_gets_two_files_of_one_name(store: SqliteStore) -> None:
+def test_a_recipient_never_gets_two_files_of_one_name(store: Store) -> None:
     """Routing a second file under a name the recipient already has is a Conflict."""
     routed_submission(store, recipients=("052",), name="one.V21")
     with pytest.raises(Conflict, match="file_name"):
@@ -364,7 +439,7 @@ def test_a_recipient_never_gets_two_files_of_one_name(store: SqliteStore) -> Non
 
 
 def test_a_lease_keeps_others_off_until_it_expires_then_the_late_worker_is_refused(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     """Worker B takes over an expired lease; A's late completion is refused, B's accepted."""
     [delivery_id] = routed_submission(store)
@@ -393,7 +468,7 @@ def test_a_lease_keeps_others_off_until_it_expires_then_the_late_worker_is_refus
         store.mark_delivered("dlv_missing", "worker-a", "x")
 
 
-def test_claims_take_the_soonest_due_first_and_respect_the_limit(store: SqliteStore) -> None:
+def test_claims_take_the_soonest_due_first_and_respect_the_limit(store: Store) -> None:
     """Only due deliveries are claimed, soonest first, at most ``limit`` at a time."""
     submission, _ = store.record_submission("199", "035", "f.V21", "a" * 64, 3)
     later = NewDelivery(
@@ -417,7 +492,7 @@ def test_claims_take_the_soonest_due_first_and_respect_the_limit(store: SqliteSt
 
 
 def test_retries_wait_for_their_time_and_the_last_failure_dead_letters(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     """mark_retry counts the attempt and delays it; mark_dead counts the last and parks it."""
     [delivery_id] = routed_submission(store)
@@ -467,7 +542,7 @@ def sent_row(**changes: object) -> SentTransaction:
     return SentTransaction(**fields)  # type: ignore[arg-type]
 
 
-def test_an_ack_finds_the_transaction_it_answers(store: SqliteStore) -> None:
+def test_an_ack_finds_the_transaction_it_answers(store: Store) -> None:
     """find_sent matches recipient, HDR date and time, group and sequence, and nothing else."""
     submission, _ = store.record_submission("199", "035", "f.V21", "a" * 64, 3)
     delivery = NewDelivery(
@@ -489,7 +564,7 @@ def test_an_ack_finds_the_transaction_it_answers(store: SqliteStore) -> None:
 
 
 def test_registrations_take_ack_news_without_losing_numbers_or_going_back(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     """Status follows the newest ACK; numbers are kept when omitted; older news is ignored."""
     store.upsert_registration("199", "W-001", "052", "sent", title="SONG ONE", updated_at=START)
@@ -522,7 +597,7 @@ def test_registrations_take_ack_news_without_losing_numbers_or_going_back(
         store.upsert_registration("199", "W-001", "052", "XX")
 
 
-def test_a_replayed_nonce_is_refused_until_it_expires(store: SqliteStore) -> None:
+def test_a_replayed_nonce_is_refused_until_it_expires(store: Store) -> None:
     """A nonce is accepted once per key while remembered; after expiry it is pruned."""
     expires = START + timedelta(minutes=5)
     assert store.remember_nonce("key-1", "n-1", START, expires)
@@ -532,7 +607,7 @@ def test_a_replayed_nonce_is_refused_until_it_expires(store: SqliteStore) -> Non
     assert store.remember_nonce("key-1", "n-1", after, after + timedelta(minutes=5))
 
 
-def test_times_without_a_timezone_are_refused(store: SqliteStore) -> None:
+def test_times_without_a_timezone_are_refused(store: Store) -> None:
     """A naive datetime would sort wrongly against UTC text; it is refused, not guessed."""
     with pytest.raises(InvalidValue, match="timezone"):
         store.claim_due(datetime(2024, 5, 1, 12), 30, "w", 1)  # noqa: DTZ001 - the point
@@ -651,3 +726,63 @@ def test_closing_while_other_threads_use_the_store_waits_for_them(tmp_path: Path
     for thread in threads:
         thread.join(timeout=10)
     assert outcomes == ["closed"] * 4
+
+
+# -- PostgreSQL's own failures -------------------------------------------------------------------
+
+
+def test_a_postgres_server_that_is_not_there_gets_a_clear_error() -> None:
+    """No server on the port: StoreError naming the server, never the password."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free now, and nothing listens on it
+    with pytest.raises(StoreError, match=rf"postgresql://gateway@127\.0\.0\.1:{port}/x") as caught:
+        PostgresStore(f"postgresql://gateway:s3cret@127.0.0.1:{port}/x")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_postgres_database_that_does_not_exist_gets_a_clear_error(postgres_url: str) -> None:
+    """A wrong database name is the server's answer, passed on as a StoreError."""
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(StoreError, match='database "no_such_database" does not exist'):
+        PostgresStore(missing)
+
+
+def test_a_postgres_schema_from_a_newer_gateway_is_refused(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    """A schema_version beyond what this gateway knows stops the open, as with SQLite."""
+    with PostgresStore(postgres_url, schema=postgres_schema) as opened:
+        opened._fetch(f'UPDATE "{postgres_schema}".schema_version SET version = 99')  # noqa: S608
+    with pytest.raises(StoreError, match="schema version 99"):
+        PostgresStore(postgres_url, schema=postgres_schema)
+
+
+def test_gateways_opening_one_new_postgres_schema_at_once_migrate_it_once(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    """Four stores opening a fresh schema together: one migration, all four usable."""
+    barrier = threading.Barrier(4)
+    opened: list[PostgresStore] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            barrier.wait(HANG_GUARD)
+            opened.append(PostgresStore(postgres_url, schema=postgres_schema))
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANG_GUARD)
+    assert errors == []
+    for index, one in enumerate(opened):
+        one.record_submission("199", "035", f"f{index}.V21", sha(bytes([index])), 1)
+    assert len(opened[0].list_submissions("199")) == 4
+    for one in opened:
+        one.close()
+    with pytest.raises(StoreError, match="closed"):
+        opened[0].get_submission("sub_x")

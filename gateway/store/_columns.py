@@ -1,10 +1,13 @@
-"""Between Python values and the SQLite columns: fixed-width UTC text, row to dataclass."""
+"""Between Python values and the store's columns: fixed-width UTC text, row to dataclass.
+
+SQLite returns times as the text :func:`utc_text` wrote; PostgreSQL returns them typed. The row
+readers take either, so both stores share them.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime, time
-from typing import cast
+from typing import Any, Protocol, cast
 
 from gateway.store.errors import InvalidValue
 from gateway.store.rows import (
@@ -16,6 +19,13 @@ from gateway.store.rows import (
     Submission,
     SubmissionStatus,
 )
+
+
+class Row(Protocol):
+    """A result row by column name: ``sqlite3.Row`` or ``asyncpg.Record``."""
+
+    def __getitem__(self, column: str) -> Any:  # noqa: ANN401 - a column holds any SQL value
+        ...
 
 
 def check_sha256(sha256: str) -> str:
@@ -31,22 +41,27 @@ def check_status(status: str) -> None:
         raise InvalidValue(f"unknown submission status {status!r}")
 
 
-def utc_text(moment: datetime) -> str:
-    """A fixed-width UTC text time, so that text order is time order in SQL."""
+def utc(moment: datetime) -> datetime:
+    """The moment in UTC; InvalidValue for a naive datetime (its zone would be a guess)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidValue(f"times must carry a timezone: {moment.isoformat()}")
-    plain = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """A fixed-width UTC text time, so that text order is time order in SQL."""
+    plain = utc(moment).replace(tzinfo=None)
     return plain.isoformat(timespec="microseconds") + "Z"
 
 
-def from_utc_text(text: str) -> datetime:
-    """The aware datetime a stored time stands for."""
-    return datetime.fromisoformat(text)
+def from_utc_text(value: str | datetime) -> datetime:
+    """The aware datetime a stored time stands for (text from SQLite, typed from PostgreSQL)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def maybe_from_utc_text(text: str | None) -> datetime | None:
+def maybe_from_utc_text(value: str | datetime | None) -> datetime | None:
     """``from_utc_text`` for a column that may be NULL."""
-    return None if text is None else from_utc_text(text)
+    return None if value is None else from_utc_text(value)
 
 
 def hms_text(moment: time) -> str:
@@ -54,7 +69,12 @@ def hms_text(moment: time) -> str:
     return moment.strftime("%H:%M:%S")
 
 
-def submission_row(row: sqlite3.Row) -> Submission:
+def whole_seconds(moment: time) -> time:
+    """A CWR header time as the key holds it (see :func:`hms_text`)."""
+    return moment.replace(microsecond=0, tzinfo=None)
+
+
+def submission_row(row: Row) -> Submission:
     """A ``Submission`` from its table's row."""
     return Submission(
         id=row["id"],
@@ -75,7 +95,7 @@ def submission_row(row: sqlite3.Row) -> Submission:
     )
 
 
-def delivery_row(row: sqlite3.Row) -> Delivery:
+def delivery_row(row: Row) -> Delivery:
     """A ``Delivery`` from its table's row."""
     return Delivery(
         id=row["id"],
@@ -99,13 +119,13 @@ def delivery_row(row: sqlite3.Row) -> Delivery:
     )
 
 
-def sent_row(row: sqlite3.Row) -> SentTransaction:
+def sent_row(row: Row) -> SentTransaction:
     """A ``SentTransaction`` from its table's row."""
     return SentTransaction(
         delivery_id=row["delivery_id"],
         recipient=row["recipient"],
-        hdr_creation_date=date.fromisoformat(row["hdr_creation_date"]),
-        hdr_creation_time=time.fromisoformat(row["hdr_creation_time"]),
+        hdr_creation_date=_date(row["hdr_creation_date"]),
+        hdr_creation_time=_time(row["hdr_creation_time"]),
         group_id=row["group_id"],
         transaction_sequence=row["transaction_sequence"],
         transaction_type=row["transaction_type"],
@@ -115,7 +135,7 @@ def sent_row(row: sqlite3.Row) -> SentTransaction:
     )
 
 
-def registration_row(row: sqlite3.Row) -> Registration:
+def registration_row(row: Row) -> Registration:
     """A ``Registration`` from its table's row."""
     return Registration(
         sender=row["sender"],
@@ -127,3 +147,11 @@ def registration_row(row: sqlite3.Row) -> Registration:
         title=row["title"],
         updated_at=from_utc_text(row["updated_at"]),
     )
+
+
+def _date(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _time(value: str | time) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(value)
