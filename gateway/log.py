@@ -230,6 +230,16 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "error": "what went wrong",
             },
         ),
+        "submission.recovery_failed": EventSpec(
+            "error",
+            "Looking for unfinished submissions to take up failed (the database is away); the "
+            "node tries again at its next turn.",
+            {
+                "node": _NODE,
+                "worker": "id of this process among those sharing the database",
+                "error": "what went wrong",
+            },
+        ),
         "ack.received": EventSpec(
             "info",
             "A partner's acknowledgement file arrived.",

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from gateway.store import (
+    AlreadyFinished,
     BlobStore,
     Conflict,
     InvalidValue,
@@ -786,3 +787,79 @@ def test_gateways_opening_one_new_postgres_schema_at_once_migrate_it_once(
         one.close()
     with pytest.raises(StoreError, match="closed"):
         opened[0].get_submission("sub_x")
+
+
+# -- several processes: processing leases, HDR times, routing once -------------------------------
+
+
+def test_a_submission_is_processed_under_a_lease_that_a_dead_worker_loses(store: Store) -> None:
+    """One worker at a time; the lease passes on when it runs out; finished ones stay put."""
+    first, _ = store.record_submission("199", "035", "a.V21", "a" * 64, 1, received_at=START)
+    second, _ = store.record_submission(
+        "199", "035", "b.V21", "b" * 64, 1, received_at=START + timedelta(seconds=1)
+    )
+    claimed = store.claim_submissions(START, 60, "node-a", 10)
+    assert [s.id for s in claimed] == [first.id, second.id]  # oldest first
+    assert store.claim_submissions(START + timedelta(seconds=59), 60, "node-b", 10) == []
+    renewed = store.claim_submissions(START, 60, "node-a", 10, submission_id=second.id)
+    assert [s.id for s in renewed] == [second.id]  # the holder may renew, one id at a time
+    store.complete_routing(first.id, [], [], status="acked")
+    taken = store.claim_submissions(START + timedelta(seconds=60), 60, "node-b", 10)
+    assert [s.id for s in taken] == [second.id]  # node-a died: its lease ran out
+    assert (
+        store.claim_submissions(START + timedelta(days=1), 60, "node-c", 10, submission_id=first.id)
+        == []
+    )
+    with pytest.raises(InvalidValue):
+        store.claim_submissions(START, 0, "node-a", 1)
+
+
+def test_a_submission_is_routed_once_even_when_two_workers_finish_it(store: Store) -> None:
+    """The second completion is refused as AlreadyFinished and writes nothing."""
+    submission, _ = store.record_submission("199", "035", "a.V21", "a" * 64, 1)
+    one = NewDelivery(
+        recipient="052", file_name="one.V21", sha256="b" * 64, format="cwr", version="2.1",
+        transport="http",
+    )  # fmt: skip
+    other = NewDelivery(
+        recipient="052", file_name="other.V21", sha256="c" * 64, format="cwr", version="2.1",
+        transport="http",
+    )  # fmt: skip
+    store.complete_routing(submission.id, [one], [], status="routed")
+    with pytest.raises(AlreadyFinished, match="routed already"):
+        store.complete_routing(submission.id, [other], [], status="routed")
+    assert [d.file_name for d in store.list_deliveries()] == ["one.V21"]
+    with pytest.raises(NotFound):
+        store.complete_routing("sub_missing", [], [])
+
+
+def test_hdr_creation_times_are_handed_out_once_per_recipient(open_store: OpenStore) -> None:
+    """Whole seconds, never before asked, strictly increasing per recipient, across stores."""
+    stores: list[Store] = [open_store(), open_store()]
+    asked = START + timedelta(microseconds=250)
+    assert stores[0].reserve_creation_time("052", asked) == START
+    assert stores[1].reserve_creation_time("052", asked) == START + timedelta(seconds=1)
+    assert stores[0].reserve_creation_time("058", asked) == START  # another recipient's own
+    later = START + timedelta(hours=1)
+    assert stores[1].reserve_creation_time("052", later) == later
+    handed: list[datetime] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def reserve(target: Store) -> None:
+        try:
+            barrier.wait(HANG_GUARD)
+            handed.extend(target.reserve_creation_time("052", START) for _ in range(10))
+        except BaseException as err:  # noqa: BLE001 - reported by the main thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=reserve, args=(s,)) for s in stores for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANG_GUARD)
+    assert errors == []
+    assert len(handed) == len(set(handed)) == 60
+    assert min(handed) == later + timedelta(seconds=1)
+    for opened in stores:
+        opened.close()

@@ -5,6 +5,10 @@ docs/authentication.md); a society sees only its own submissions, reports, ACKs 
 another society's answer 404, exactly as if they did not exist. Errors are JSON with a stable
 ``code``. Uploads stream to the blob store and are counted as they come: past the configured cap
 the answer is 413 and nothing is kept (aiohttp enforces its own body limit only on ``read()``).
+A body is the file's bytes, never a form; one that stalls longer than the idle timeout is cut off
+(408), and one that does not hash to its signed value is dropped before it is stored (400). A
+store that cannot write (disk full, database busy past its timeout) answers 503
+``store_unavailable``; whatever the refusal, no partial file is left behind.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from gateway.service.reconciliations import (
     ReconcileService,
     remittance_from_query,
 )
-from gateway.store.errors import NotFound, TooLarge
+from gateway.store.errors import NotFound, StoreError, TooLarge
 from gateway.transport.base import TransportError, check_file_name
 from gateway.transport.signing import (
     CONTENT_HEADER,
@@ -53,6 +57,18 @@ PUBLIC = frozenset({"/v1/health", "/v1/openapi.json"})
 CHUNK = 1 << 16
 SOCIETY = web.RequestKey("society", str)
 RECONCILE_FORMATS = ("json", "csv", "html", "claims")
+# aiohttp has no timeout on a request body: without this a client that stops sending holds its
+# connection, its handler and a temporary file for as long as it likes.
+BODY_IDLE_TIMEOUT_SECONDS = 60.0
+# Form encodings wrap the file in an envelope; storing the envelope as the file would also claim
+# the file name, so the real upload afterwards would be answered as a duplicate of it.
+_FORM_TYPES = ("multipart/", "application/x-www-form-urlencoded")
+# The store's own messages name server paths; a partner is told only what it can act on.
+STORE_UNAVAILABLE = "the gateway cannot store data right now (disk full or database busy); retry"
+
+
+class _BodyStalled(Exception):  # noqa: N818 - names the condition, like the store's errors
+    """No byte of the request body arrived within the idle timeout."""
 
 
 def error(status: int, code: str, message: str) -> web.Response:
@@ -74,10 +90,39 @@ def partner_keys(registry: Registry) -> dict[str, VerifyKey]:
     return key_ring(keys)
 
 
-def build_app(pipeline: Pipeline, reconciler: ReconcileService) -> web.Application:
-    """The aiohttp application of one gateway node."""
+def build_app(
+    pipeline: Pipeline,
+    reconciler: ReconcileService,
+    *,
+    body_idle_timeout: float = BODY_IDLE_TIMEOUT_SECONDS,
+) -> web.Application:
+    """The aiohttp application of one gateway node.
+
+    ``body_idle_timeout`` is how many seconds an upload may go without sending a byte before it
+    is answered 408 ``body_timeout`` and its temporary file removed.
+    """
+    if not body_idle_timeout > 0:
+        raise ValueError(f"body_idle_timeout must be positive, got {body_idle_timeout}")
     keys = partner_keys(pipeline.registry)
     node = pipeline.node
+
+    @web.middleware
+    async def translate_store_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A store failure anywhere (the nonce check included) is a JSON error, not a 500."""
+        try:
+            return await handler(request)
+        except StoreError as failed:
+            log.emit(
+                "request.refused",
+                node=node,
+                method=request.method,
+                path=request.path,
+                status=failed.http_status,
+                code=failed.code,
+                sender=request.get(SOCIETY, ""),
+            )
+            message = STORE_UNAVAILABLE if failed.http_status >= 500 else str(failed)
+            return error(failed.http_status, failed.code, message)
 
     def remember(key_id: str, nonce: str, expires_at: float) -> bool:
         now = datetime.now(UTC)
@@ -112,8 +157,10 @@ def build_app(pipeline: Pipeline, reconciler: ReconcileService) -> web.Applicati
         request[SOCIETY] = society
         return await handler(request)
 
-    app = web.Application(middlewares=[authenticate], client_max_size=1 << 20)
-    routes = _Routes(pipeline, reconciler)
+    app = web.Application(
+        middlewares=[translate_store_errors, authenticate], client_max_size=1 << 20
+    )
+    routes = _Routes(pipeline, reconciler, body_idle_timeout)
     app.router.add_get("/v1/health", routes.health)
     app.router.add_get("/v1/openapi.json", routes.openapi)
     app.router.add_post("/v1/submissions", routes.submit)
@@ -127,10 +174,13 @@ def build_app(pipeline: Pipeline, reconciler: ReconcileService) -> web.Applicati
 
 
 class _Routes:
-    def __init__(self, pipeline: Pipeline, reconciler: ReconcileService) -> None:
+    def __init__(
+        self, pipeline: Pipeline, reconciler: ReconcileService, body_idle_timeout: float
+    ) -> None:
         self.pipeline = pipeline
         self.node = pipeline.node
         self.reconciler = reconciler
+        self.body_idle_timeout = body_idle_timeout
 
     async def health(self, _request: web.Request) -> web.Response:
         pending = await asyncio.to_thread(self.pipeline.store.pending_count)
@@ -154,30 +204,49 @@ class _Routes:
         return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
 
     async def _store_body(self, request: web.Request, sender: str) -> BlobRef | web.Response:
-        """The request body in the blob store (size capped, hash checked), or the refusal."""
+        """The request body in the blob store (size capped, hash checked), or the refusal.
+
+        Every refusal happens before the blob is committed, so it leaves no file behind.
+        """
         limit = self.pipeline.max_upload_bytes
+        if request.content_type.startswith(_FORM_TYPES):
+            message = "send the file's bytes as the body (application/octet-stream), not a form"
+            return self._refuse(request, 415, "unsupported_media_type", message, sender)
         if request.content_length is not None and request.content_length > limit:
             return self._refuse(
                 request, 413, "too_large", f"the file exceeds {limit} bytes", sender
             )
-        digest = hashlib.sha256()
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async for chunk in request.content.iter_chunked(CHUNK):
-                digest.update(chunk)
-                yield chunk
-
         try:
-            blob = await self.pipeline.blobs.put_stream(chunks(), max_bytes=limit)
+            return await self.pipeline.blobs.put_stream(self._body(request), max_bytes=limit)
         except TooLarge:
             return self._refuse(
                 request, 413, "too_large", f"the file exceeds {limit} bytes", sender
             )
-        try:
-            check_body_hash(request.headers.get(CONTENT_HEADER, ""), digest.hexdigest())
         except AuthError as mismatch:
             return self._refuse(request, mismatch.status, mismatch.code, mismatch.message, sender)
-        return blob
+        except _BodyStalled:
+            message = f"no body bytes arrived for {self.body_idle_timeout:g} s"
+            refusal = self._refuse(request, 408, "body_timeout", message, sender)
+            refusal.force_close()  # the rest of a stalled body is not worth waiting for
+            return refusal
+
+    async def _body(self, request: web.Request) -> AsyncIterator[bytes]:
+        """The body's chunks, each due within the idle timeout; its hash is checked at the end.
+
+        Raising from here (stalled, or not the signed bytes) makes the blob store abort the blob.
+        """
+        digest = hashlib.sha256()
+        while True:
+            try:
+                async with asyncio.timeout(self.body_idle_timeout):
+                    chunk = await request.content.read(CHUNK)
+            except TimeoutError:
+                raise _BodyStalled from None
+            if not chunk:
+                break
+            digest.update(chunk)
+            yield chunk
+        check_body_hash(request.headers.get(CONTENT_HEADER, ""), digest.hexdigest())
 
     async def reconcile(self, request: web.Request) -> web.Response:
         sender = request[SOCIETY]

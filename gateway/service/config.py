@@ -31,6 +31,21 @@ class PullSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """Where a node keeps its state: SQLite in its data folder, or a shared PostgreSQL database.
+
+    Several processes of one society share a PostgreSQL ``url`` and one ``blobs`` folder (a
+    shared file system); each keeps its own HTTP port.
+    """
+
+    url: str = ""  # postgresql://user@host:port/db; empty: SQLite at data_dir/gateway.db
+    password_env: str = ""  # the database password, by environment variable
+    schema: str = "public"
+    blobs: Path | None = None  # the blob folder; default data_dir/blobs
+    processing_lease_seconds: float = 600.0  # a submission's processing, then others take over
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceConfig:
     """Everything ``gateway serve`` needs."""
 
@@ -48,6 +63,7 @@ class ServiceConfig:
     pulls: tuple[PullSpec, ...] = field(default=())
     rates: Path | None = None  # FX rates CSV for reconciliations
     home_currency: str | None = None  # reconciliation totals are also given in this currency
+    store: StoreSpec = field(default_factory=StoreSpec)
 
 
 def load_config(path: Path) -> ServiceConfig:
@@ -74,6 +90,8 @@ def load_config(path: Path) -> ServiceConfig:
         known_hosts = delivery.get("known_hosts")
         reconcile: dict[str, Any] = raw.get("reconcile", {})
         rates = reconcile.get("rates")
+        store: dict[str, Any] = raw.get("store", {})
+        blobs = store.get("blobs")
         return ServiceConfig(
             registry=base / str(raw["registry"]),
             data_dir=base / str(raw.get("data_dir", "data")),
@@ -89,6 +107,13 @@ def load_config(path: Path) -> ServiceConfig:
             pulls=pulls,
             rates=base / str(rates) if rates else None,
             home_currency=str(reconcile["home_currency"]) if "home_currency" in reconcile else None,
+            store=StoreSpec(
+                url=str(store.get("url", "")),
+                password_env=str(store.get("password_env", "")),
+                schema=str(store.get("schema", "public")),
+                blobs=base / str(blobs) if blobs else None,
+                processing_lease_seconds=float(store.get("processing_lease_seconds", 600.0)),
+            ),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"{path}: missing or invalid setting {error}") from None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +25,9 @@ from gateway.service.delivery import DeliveryWorker
 from gateway.service.pipeline import Pipeline
 from gateway.service.reconciliations import ReconcileService
 from gateway.service.transports import TransportFactory
+from gateway.store import Store, StoreError
 from gateway.store.blobs import BlobStore
+from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
 from gateway.transport.base import TransportError
 from gateway.transport.folder import FolderTransport
@@ -31,6 +35,18 @@ from gateway.transport.sftp import SftpTransport
 from gateway.transport.signing import load_signing_key
 
 STOP_WAIT_SECONDS = 10.0
+RECOVER_INTERVAL_SECONDS = 30.0  # how often to look for submissions a dead process left
+
+
+def open_store(config: ServiceConfig) -> Store:
+    """The node's store: PostgreSQL when ``[store] url`` names one, else SQLite in data_dir."""
+    spec = config.store
+    if not spec.url:
+        return SqliteStore(config.data_dir / "gateway.db")
+    password = os.environ.get(spec.password_env) if spec.password_env else None
+    if spec.password_env and password is None:
+        raise ConfigError(f"[store] password_env names {spec.password_env}, which is not set")
+    return PostgresStore(spec.url, schema=spec.schema, password=password)
 
 
 class Node:
@@ -41,15 +57,20 @@ class Node:
         self.registry = registry or load_registry(config.registry)
         self.society = self.registry.node.society
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = SqliteStore(config.data_dir / "gateway.db")
-        self.blobs = BlobStore(config.data_dir / "blobs")
+        self.store = open_store(config)
+        self.blobs = BlobStore(config.store.blobs or config.data_dir / "blobs")
         self._wake = asyncio.Event()
+        # Unique among every process (and node object) sharing the database: it owns leases.
+        suffix = secrets.token_hex(3)
+        self.worker_id = f"{self.society}-{socket.gethostname()}-{os.getpid()}-{suffix}"
         self.pipeline = Pipeline(
             self.registry,
             self.store,
             self.blobs,
             max_upload_bytes=config.max_upload_bytes,
             wake_delivery=self._wake,
+            worker_id=self.worker_id,
+            lease_seconds=config.store.processing_lease_seconds,
         )
         self.reconciler = ReconcileService(
             self.society,
@@ -76,7 +97,7 @@ class Node:
             self.blobs,
             self.registry,
             factory,
-            worker_id=f"{self.society}-{os.getpid()}",
+            worker_id=self.worker_id,
             node=self.society,
             lease_seconds=config.lease_seconds,
             max_attempts=config.max_attempts,
@@ -98,9 +119,9 @@ class Node:
         for address in self._runner.addresses:  # the real port when 0 asked for any
             self.port = int(address[1])
         self._tasks.append(asyncio.create_task(self._deliver()))
+        self._tasks.append(asyncio.create_task(self._recover_loop()))
         for spec in self.config.pulls:
             self._tasks.append(asyncio.create_task(self._pull_loop(spec)))
-        await self.pipeline.recover()
         log.emit(
             "service.started",
             node=self.society,
@@ -111,6 +132,22 @@ class Node:
 
     async def _deliver(self) -> None:
         await self.worker.run(self._stop, poll_interval=0.2)
+
+    async def _recover_loop(self) -> None:
+        """Take up unfinished submissions now, then whenever a dead process's lease runs out."""
+        interval = min(RECOVER_INTERVAL_SECONDS, self.config.store.processing_lease_seconds / 2)
+        while not self._stop.is_set():
+            try:
+                await self.pipeline.recover()
+            except StoreError as error:  # the database is away: try again next turn
+                log.emit(
+                    "submission.recovery_failed",
+                    node=self.society,
+                    worker=self.worker_id,
+                    error=str(error)[:300],
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval)
 
     async def stop(self) -> None:
         """Stop taking work, let running work end, and close."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import tempfile
 import time as clock
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -32,6 +33,7 @@ from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Acknowledgement, FileHeader, Transaction
 from gateway.routing.decide import part_file_name, route
 from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for
+from gateway.store.errors import AlreadyFinished
 from gateway.store.rows import NewDelivery, SentTransaction
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.engine import validate
@@ -41,12 +43,15 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterator
 
     from gateway.routing.partners import Partner, Registry
+    from gateway.store import Store
     from gateway.store.blobs import BlobStore
     from gateway.store.rows import Submission
-    from gateway.store.sqlite import SqliteStore
     from gateway.validation.report import Report
 
 SEVERAL = "000"
+DEFAULT_PROCESSING_LEASE_SECONDS = 600.0  # longer than any one file's validation and routing
+RECOVER_BATCH = 100  # unfinished submissions taken over per recovery pass
+UNFINISHED = ("received", "validated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +69,24 @@ class Pipeline:
     def __init__(
         self,
         registry: Registry,
-        store: SqliteStore,
+        store: Store,
         blobs: BlobStore,
         *,
         max_upload_bytes: int,
         wake_delivery: asyncio.Event | None = None,
+        worker_id: str = "",
+        lease_seconds: float = DEFAULT_PROCESSING_LEASE_SECONDS,
     ) -> None:
         self.registry = registry
         self.node = registry.node.society
         self.store = store
         self.blobs = blobs
         self.max_upload_bytes = max_upload_bytes
+        self.worker_id = worker_id or f"{self.node}-{os.getpid()}"
+        self.lease_seconds = lease_seconds
         self._wake = wake_delivery
-        self._last_created: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: set[str] = set()  # submissions this process is working on now
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -148,27 +157,51 @@ class Pipeline:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def recover(self) -> int:
-        """Process again what a stopped process left half done (received, not yet routed)."""
-        pending = await asyncio.to_thread(self.store.unfinished_submissions)
-        for submission in pending:
-            self.schedule(submission.id)
-        return len(pending)
+        """Process again what a stopped process left half done (received, not yet routed).
+
+        Only submissions no live process holds: with several processes on one database, each
+        takes over what a dead one left once that one's lease has run out.
+        """
+        claimed = await asyncio.to_thread(
+            self.store.claim_submissions,
+            datetime.now(UTC),
+            self.lease_seconds,
+            self.worker_id,
+            RECOVER_BATCH,
+        )
+        for submission in claimed:
+            if submission.id not in self._running:
+                self.schedule(submission.id)
+        return len(claimed)
 
     # -- processing ------------------------------------------------------------------------
 
     async def process(self, submission_id: str) -> None:
         """Validate, acknowledge and route a submission, or correlate an ACK; never raises."""
+        self._running.add(submission_id)
         try:
             await asyncio.to_thread(self._process, submission_id)
+        except AlreadyFinished:
+            pass  # another process got there first (it held the lease after ours ran out)
         except Exception as error:  # noqa: BLE001 - recorded on the submission, loop goes on
-            self.store.update_submission(submission_id, status="failed", error=repr(error)[:500])
+            await asyncio.to_thread(self._fail, submission_id, error)
+        finally:
+            self._running.discard(submission_id)
         if self._wake is not None:
             self._wake.set()
 
+    def _fail(self, submission_id: str, error: Exception) -> None:
+        current = self.store.get_submission(submission_id)
+        if current is not None and current.status in UNFINISHED:  # never undo a finished one
+            self.store.update_submission(submission_id, status="failed", error=repr(error)[:500])
+
     def _process(self, submission_id: str) -> None:
-        submission = self.store.get_submission(submission_id)
-        if submission is None or submission.status not in ("received", "validated"):
-            return
+        claimed = self.store.claim_submissions(
+            datetime.now(UTC), self.lease_seconds, self.worker_id, 1, submission_id=submission_id
+        )
+        if not claimed:
+            return  # finished, or another process holds it
+        submission = claimed[0]
         with self.blobs.open(submission.sha256) as stream:
             kind = detect_format(stream)
             if kind == ACK_XML or (kind == CWR and _is_cwr_ack(stream)):
@@ -332,13 +365,11 @@ class Pipeline:
             )
 
     def _creation_time(self, recipient: str) -> datetime:
-        """A creation time unique per recipient: the ACK key (HDR date-time) must not repeat."""
-        now = datetime.now(UTC).replace(microsecond=0)
-        last = self._last_created.get(recipient)
-        if last is not None and now <= last:
-            now = last + timedelta(seconds=1)
-        self._last_created[recipient] = now
-        return now
+        """A creation time unique per recipient: the ACK key (HDR date-time) must not repeat.
+
+        The store hands it out, so processes sharing a database never stamp two files alike.
+        """
+        return self.store.reserve_creation_time(recipient, datetime.now(UTC))
 
     def _encode(
         self,

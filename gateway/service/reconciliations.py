@@ -21,7 +21,7 @@ from gateway.reconcile.registry import RegistryError, WorkRegistry, read_registr
 from gateway.reconcile.remittance import Remittance
 from gateway.reconcile.result import ReconcileError, Reconciliation
 from gateway.reconcile.run import add_statement
-from gateway.store import SqliteStore
+from gateway.store import Store
 from gateway.store.blobs import BlobStore
 from gateway.store.errors import NotFound
 
@@ -72,7 +72,7 @@ class ReconcileService:
     def __init__(
         self,
         node: str,
-        store: SqliteStore,
+        store: Store,
         blobs: BlobStore,
         *,
         rates: Path | None = None,

@@ -1,9 +1,10 @@
 """Persistence: the raw-file blob store and the gateway's state (SQLite by default).
 
 ``Store`` is the contract the service and the delivery worker rely on; ``SqliteStore`` serves one
-process. A PostgreSQL twin for several processes claims the outbox with ``SELECT ... FOR UPDATE
-SKIP LOCKED`` under the same lease rules, so nothing above this package changes. Every method is
-synchronous and one transaction; async code calls it through ``asyncio.to_thread``.
+host. ``PostgresStore`` (:mod:`gateway.store.postgres`, imported where chosen) serves several
+processes on one database: it claims the outbox and the submissions to process with ``SELECT ...
+FOR UPDATE SKIP LOCKED`` under the same lease rules, so nothing above this package changes. Every
+method is synchronous and one transaction; async code calls it through ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Protocol, Unpack
 
 from gateway.store.blobs import BlobRef, BlobStore
-from gateway.store.errors import Conflict, InvalidValue, NotFound, StoreError, TooLarge
+from gateway.store.errors import (
+    AlreadyFinished,
+    Conflict,
+    InvalidValue,
+    NotFound,
+    StoreError,
+    TooLarge,
+)
 from gateway.store.rows import (
     Delivery,
     DeliveryState,
@@ -81,7 +89,26 @@ class Store(Protocol):
         sent_transactions: Sequence[SentTransaction],
         status: SubmissionStatus = "routed",
     ) -> list[Delivery]:
-        """Queue deliveries, index the sent transactions and set the status, all or none."""
+        """Queue deliveries, index the sent transactions and set the status, all or none.
+
+        AlreadyFinished if the submission is no longer received or validated.
+        """
+        ...
+
+    def claim_submissions(
+        self,
+        now: datetime,
+        lease_seconds: float,
+        worker_id: str,
+        limit: int,
+        *,
+        submission_id: str | None = None,
+    ) -> list[Submission]:
+        """Lease unfinished submissions (or just ``submission_id``) to a worker for processing."""
+        ...
+
+    def reserve_creation_time(self, recipient: str, not_before: datetime) -> datetime:
+        """A CWR header creation time for ``recipient`` (whole seconds) never handed out before."""
         ...
 
     def claim_due(
@@ -167,10 +194,14 @@ class Store(Protocol):
         ...
 
 
-if TYPE_CHECKING:
-    _SQLITE_IS_A_STORE: type[Store] = SqliteStore  # mypy checks the class keeps the contract
+if TYPE_CHECKING:  # mypy checks both classes keep the contract
+    from gateway.store.postgres import PostgresStore
+
+    _SQLITE_IS_A_STORE: type[Store] = SqliteStore
+    _POSTGRES_IS_A_STORE: type[Store] = PostgresStore
 
 __all__ = [
+    "AlreadyFinished",
     "BlobRef",
     "BlobStore",
     "Conflict",

@@ -35,6 +35,16 @@ def check_sha256(sha256: str) -> str:
     return sha256
 
 
+def check_claim(lease_seconds: float, worker_id: str, limit: int) -> None:
+    """InvalidValue unless a claim's lease, worker and limit make sense."""
+    if lease_seconds <= 0:
+        raise InvalidValue("lease_seconds must be positive")
+    if limit < 1:
+        raise InvalidValue("limit must be at least 1")
+    if not worker_id:
+        raise InvalidValue("a claim needs a worker id")
+
+
 def check_status(status: str) -> None:
     """InvalidValue unless ``status`` is a submission status."""
     if status not in SUBMISSION_STATUSES:

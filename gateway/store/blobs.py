@@ -9,6 +9,7 @@ content stored twice is one file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -190,16 +191,19 @@ class _PendingBlob:
         self._counted += size
 
     def write(self, chunks: Iterable[bytes]) -> None:
-        """Hash and write counted chunks."""
+        """Hash and write counted chunks; StoreError when the disk refuses them (full, failing)."""
         with self._lock:
             if self._done:
                 return
-            for chunk in chunks:
-                self._hash.update(chunk)
-                view = memoryview(chunk)
-                while view:  # a raw write may take fewer bytes than offered
-                    written = self._file.write(view) or 0
-                    view = view[written:]
+            try:
+                for chunk in chunks:
+                    self._hash.update(chunk)
+                    view = memoryview(chunk)
+                    while view:  # a raw write may take fewer bytes than offered
+                        written = self._file.write(view) or 0
+                        view = view[written:]
+            except OSError as err:
+                raise StoreError(f"cannot write a blob in {self._path.parent}: {err}") from err
 
     def commit(self, store: BlobStore) -> BlobRef:
         """Flush and fsync the file, then install it under its content's name."""
@@ -221,7 +225,10 @@ class _PendingBlob:
             if self._done:
                 return
             self._done = True
-            self._file.close()
+            # Closing may report a deferred write error (a full disk); the file goes anyway, and
+            # the error that made us abort is the one worth raising.
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._path.unlink(missing_ok=True)
 
 

@@ -5,6 +5,7 @@
     StoreError                 the database or blob folder cannot do what was asked
     ├── NotFound               no submission, delivery or blob with that id
     ├── Conflict               the change breaks a uniqueness rule (duplicate id, file name ...)
+    │   └── AlreadyFinished    another process finished this submission first
     ├── InvalidValue           an argument the store refuses (unknown status, naive datetime ...)
     └── TooLarge               a blob grew past its byte limit; nothing was kept
 
@@ -52,3 +53,9 @@ class TooLarge(StoreError):  # noqa: N818 - see NotFound
     def __init__(self, max_bytes: int) -> None:
         super().__init__(f"content is larger than the limit of {max_bytes} bytes")
         self.max_bytes = max_bytes
+
+
+class AlreadyFinished(Conflict):
+    """The submission was answered or routed (by another process) while this one worked on it."""
+
+    code = "already_finished"

@@ -113,4 +113,16 @@ _V1 = (
     "CREATE INDEX nonces_by_expiry ON nonces (expires_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Processing leases and HDR creation times handed out per recipient (see schema.py's _V2).
+_V2 = (
+    "ALTER TABLE submissions ADD COLUMN worker text",
+    "ALTER TABLE submissions ADD COLUMN lease_until timestamptz",
+    """
+    CREATE TABLE creation_times (
+        recipient text PRIMARY KEY,
+        last timestamptz NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)

@@ -30,6 +30,7 @@ import asyncpg
 from gateway.codes import lookup
 from gateway.store._columns import (
     Row,
+    check_claim,
     check_sha256,
     check_status,
     delivery_row,
@@ -39,7 +40,7 @@ from gateway.store._columns import (
     utc,
     whole_seconds,
 )
-from gateway.store.errors import Conflict, InvalidValue, NotFound, StoreError
+from gateway.store.errors import AlreadyFinished, Conflict, InvalidValue, NotFound, StoreError
 from gateway.store.pg_schema import MIGRATION_LOCK, MIGRATIONS
 from gateway.store.rows import (
     DELIVERY_STATES,
@@ -77,12 +78,14 @@ class PostgresStore:
         url: str,
         *,
         schema: str = "public",
+        password: str | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.url = url
         self.where = _server(url)
         self.schema = schema
+        self._password = password  # kept out of the URL, so messages never show it
         self._clock = clock
         self._closed = False
         self._loop = asyncio.new_event_loop()
@@ -98,9 +101,10 @@ class PostgresStore:
             raise
 
     async def _open(self, pool_size: int) -> asyncpg.Pool:
-        await _migrate(self.url, self.schema)
+        await _migrate(self.url, self.schema, self._password)
         pool = await asyncpg.create_pool(
             self.url,
+            password=self._password,
             min_size=1,
             max_size=pool_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
@@ -253,7 +257,8 @@ class PostgresStore:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
         Conflict (nothing written) if a delivery id, a recipient's file name or a sent
-        transaction's key is already taken.
+        transaction's key is already taken; AlreadyFinished if the submission was answered or
+        routed already (by another process), so a submission is routed once.
         """
         check_status(status)
         now = utc(self._clock())
@@ -275,11 +280,17 @@ class PostgresStore:
 
         async def route(conn: Connection) -> list[Delivery]:
             updated = await conn.execute(
-                "UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3",
+                "UPDATE submissions SET status = $1, updated_at = $2, worker = NULL,"
+                " lease_until = NULL WHERE id = $3 AND status IN ('received', 'validated')",
                 status, now, submission_id,
             )  # fmt: skip
             if updated != "UPDATE 1":
-                raise NotFound(f"no submission {submission_id}")
+                current = await conn.fetchval(
+                    "SELECT status FROM submissions WHERE id = $1", submission_id
+                )
+                if current is None:
+                    raise NotFound(f"no submission {submission_id}")
+                raise AlreadyFinished(f"submission {submission_id} is {current} already")
             queued = [
                 delivery_row(
                     await conn.fetchrow(
@@ -303,6 +314,48 @@ class PostgresStore:
 
         return self._transaction(route)
 
+    def claim_submissions(
+        self,
+        now: datetime,
+        lease_seconds: float,
+        worker_id: str,
+        limit: int,
+        *,
+        submission_id: str | None = None,
+    ) -> list[Submission]:
+        """Lease unfinished submissions to a worker for processing, oldest first.
+
+        As :meth:`SqliteStore.claim_submissions`; submissions another process is claiming at
+        this moment are skipped (``SKIP LOCKED``).
+        """
+        check_claim(lease_seconds, worker_id, limit)
+        at = utc(now)
+        rows = self._fetch(
+            _CLAIM_SUBMISSIONS,
+            at, at + timedelta(seconds=lease_seconds), worker_id, limit, submission_id,
+        )  # fmt: skip
+        ordered = sorted(rows, key=lambda r: (r["received_at"], r["seq"]))
+        return [submission_row(row) for row in ordered]
+
+    def reserve_creation_time(self, recipient: str, not_before: datetime) -> datetime:
+        """A CWR header creation time for a file to ``recipient``, never handed out before.
+
+        One statement: the row lock on the recipient's last time orders processes asking at once.
+        """
+        wanted = utc(not_before).replace(microsecond=0)
+        row = self._fetchrow(
+            "INSERT INTO creation_times AS c (recipient, last) VALUES ($1, $2)"
+            " ON CONFLICT (recipient) DO UPDATE"
+            " SET last = greatest(excluded.last, c.last + interval '1 second')"
+            " RETURNING last",
+            recipient,
+            wanted,
+        )
+        if row is None:  # pragma: no cover - INSERT … RETURNING always returns the row
+            raise StoreError(f"database {self.where} returned no creation time")
+        last: datetime = row["last"]
+        return last
+
     def claim_due(
         self, now: datetime, lease_seconds: float, worker_id: str, limit: int
     ) -> list[Delivery]:
@@ -312,12 +365,7 @@ class PostgresStore:
         ran out. Rows another process is claiming at this moment are skipped (``SKIP LOCKED``),
         not waited for: it takes them, this worker takes others.
         """
-        if lease_seconds <= 0:
-            raise InvalidValue("lease_seconds must be positive")
-        if limit < 1:
-            raise InvalidValue("limit must be at least 1")
-        if not worker_id:
-            raise InvalidValue("a claim needs a worker id")
+        check_claim(lease_seconds, worker_id, limit)
         at = utc(now)
         rows = self._fetch(_CLAIM_DUE, at, at + timedelta(seconds=lease_seconds), worker_id, limit)
         # RETURNING comes in no set order; put the batch back in the order it was chosen.
@@ -551,9 +599,9 @@ async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def _migrate(url: str, schema: str) -> None:
+async def _migrate(url: str, schema: str, password: str | None) -> None:
     """Bring the schema up to date in one transaction, one process at a time."""
-    conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+    conn = await asyncpg.connect(url, password=password, timeout=CONNECT_TIMEOUT_SECONDS)
     try:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
@@ -625,6 +673,21 @@ UPDATE deliveries AS d
 SET state = 'in_flight', lease_until = $2, worker = $3, claims = d.claims + 1, updated_at = $1
 FROM due WHERE d.seq = due.seq
 RETURNING d.*
+"""
+
+_CLAIM_SUBMISSIONS = """
+WITH free AS (
+    SELECT seq FROM submissions
+    WHERE status IN ('received', 'validated')
+      AND (lease_until IS NULL OR lease_until <= $1 OR worker = $3)
+      AND ($5::text IS NULL OR id = $5)
+    ORDER BY received_at, seq
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE submissions AS s SET worker = $3, lease_until = $2
+FROM free WHERE s.seq = free.seq
+RETURNING s.*
 """
 
 _FINISH_ATTEMPT = """

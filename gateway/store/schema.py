@@ -108,7 +108,21 @@ _V1 = (
     "CREATE INDEX nonces_by_expiry ON nonces (expires_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Several processes on one database: a submission is processed under a lease (as deliveries are
+# sent under one), and CWR header creation times are handed out per recipient by the database,
+# so two processes never stamp two files for one recipient with the same HDR date and time.
+_V2 = (
+    "ALTER TABLE submissions ADD COLUMN worker TEXT",
+    "ALTER TABLE submissions ADD COLUMN lease_until TEXT",
+    """
+    CREATE TABLE creation_times (
+        recipient TEXT PRIMARY KEY,
+        last TEXT NOT NULL
+    ) STRICT
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 
 
 def migrate(conn: sqlite3.Connection, source: str) -> int:

@@ -16,20 +16,23 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Self, Unpack
+from typing import NoReturn, Self, Unpack
 
 from gateway.codes import lookup
 from gateway.store._columns import (
+    check_claim,
     check_sha256,
     check_status,
     delivery_row,
+    from_utc_text,
     hms_text,
     registration_row,
     sent_row,
     submission_row,
+    utc,
     utc_text,
 )
-from gateway.store.errors import Conflict, InvalidValue, NotFound, StoreError
+from gateway.store.errors import AlreadyFinished, Conflict, InvalidValue, NotFound, StoreError
 from gateway.store.rows import (
     DELIVERY_STATES,
     REGISTRATION_SENT,
@@ -222,18 +225,20 @@ class SqliteStore:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
         Conflict (nothing written) if a delivery id, a recipient's file name or a sent
-        transaction's key is already taken.
+        transaction's key is already taken; AlreadyFinished if the submission was answered or
+        routed already (by another process), so a submission is routed once.
         """
         check_status(status)
         now = self._clock()
         stamp = utc_text(now)
         with self._transaction(write=True) as conn:
             updated = conn.execute(
-                "UPDATE submissions SET status = ?, updated_at = ? WHERE id = ?",
+                "UPDATE submissions SET status = ?, updated_at = ?, worker = NULL,"
+                " lease_until = NULL WHERE id = ? AND status IN ('received', 'validated')",
                 (status, stamp, submission_id),
             )
             if updated.rowcount != 1:
-                raise NotFound(f"no submission {submission_id}")
+                _refuse_routing(conn, submission_id)
             queued = [
                 delivery_row(
                     conn.execute(
@@ -281,6 +286,54 @@ class SqliteStore:
             )
         return queued
 
+    def claim_submissions(
+        self,
+        now: datetime,
+        lease_seconds: float,
+        worker_id: str,
+        limit: int,
+        *,
+        submission_id: str | None = None,
+    ) -> list[Submission]:
+        """Lease unfinished submissions to a worker for processing, oldest first.
+
+        Unfinished: received or validated. Free: never leased, its lease ran out (the process
+        working on it died), or leased to this worker already (which renews it). Only
+        ``submission_id`` when given.
+        """
+        check_claim(lease_seconds, worker_id, limit)
+        params = {
+            "now": utc_text(now),
+            "lease_until": utc_text(now + timedelta(seconds=lease_seconds)),
+            "worker": worker_id,
+            "limit": limit,
+            "id": submission_id,
+        }
+        with self._transaction(write=True) as conn:
+            rows = conn.execute(_CLAIM_SUBMISSIONS, params).fetchall()
+        rows.sort(key=lambda r: (r["received_at"], r["seq"]))
+        return [submission_row(row) for row in rows]
+
+    def reserve_creation_time(self, recipient: str, not_before: datetime) -> datetime:
+        """A CWR header creation time for a file to ``recipient``, never handed out before.
+
+        Whole seconds, at or after ``not_before``, and later than every earlier one for that
+        recipient: the recipient's ACK quotes it back as the key of what we sent.
+        """
+        wanted = utc(not_before).replace(microsecond=0)
+        with self._transaction(write=True) as conn:
+            row = conn.execute(
+                "SELECT last FROM creation_times WHERE recipient = ?", (recipient,)
+            ).fetchone()
+            if row is not None:
+                wanted = max(wanted, from_utc_text(row["last"]) + timedelta(seconds=1))
+            conn.execute(
+                "INSERT INTO creation_times (recipient, last) VALUES (?, ?)"
+                " ON CONFLICT (recipient) DO UPDATE SET last = excluded.last",
+                (recipient, utc_text(wanted)),
+            )
+        return wanted
+
     def claim_due(
         self, now: datetime, lease_seconds: float, worker_id: str, limit: int
     ) -> list[Delivery]:
@@ -290,12 +343,7 @@ class SqliteStore:
         ran out (its worker died or stalled). The lease passes to ``worker_id``; the previous
         worker's later completion is refused.
         """
-        if lease_seconds <= 0:
-            raise InvalidValue("lease_seconds must be positive")
-        if limit < 1:
-            raise InvalidValue("limit must be at least 1")
-        if not worker_id:
-            raise InvalidValue("a claim needs a worker id")
+        check_claim(lease_seconds, worker_id, limit)
         params = {
             "now": utc_text(now),
             "lease_until": utc_text(now + timedelta(seconds=lease_seconds)),
@@ -613,6 +661,29 @@ ON CONFLICT (sender, submitter_work_number, society) DO UPDATE SET
     updated_at = excluded.updated_at
 WHERE excluded.updated_at >= registrations.updated_at
 """
+
+
+_CLAIM_SUBMISSIONS = """
+UPDATE submissions
+SET worker = :worker, lease_until = :lease_until
+WHERE id IN (
+    SELECT id FROM submissions
+    WHERE status IN ('received', 'validated')
+      AND (lease_until IS NULL OR lease_until <= :now OR worker = :worker)
+      AND (:id IS NULL OR id = :id)
+    ORDER BY received_at, rowid
+    LIMIT :limit
+)
+RETURNING rowid AS seq, *
+"""
+
+
+def _refuse_routing(conn: sqlite3.Connection, submission_id: str) -> NoReturn:
+    """Why a submission cannot be routed: there is none, or it is finished already."""
+    row = conn.execute("SELECT status FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no submission {submission_id}")
+    raise AlreadyFinished(f"submission {submission_id} is {row['status']} already")
 
 
 def _require_delivery(conn: sqlite3.Connection, delivery_id: str) -> Delivery:
