@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from test_service import SUBMISSION, free_port, mcsc_key, start, wait_for
 
-from gateway.service.config import StoreSpec
-from gateway.service.node import Node
+from gateway.service.config import ConfigError, ServiceConfig, StoreSpec, load_config
+from gateway.service.node import Node, open_store
 from gateway.transport.http import HttpTransport
 
 FILES = 12
@@ -86,3 +86,44 @@ async def test_two_nodes_on_one_database_take_each_file_once_and_answer_it_once(
     assert sorted(s.file_name for s in received) == sorted(ack.file_name for ack in acks)
     workers = {ack.worker for ack in acks}
     assert workers <= {prs_a.worker_id, prs_b.worker_id}
+
+
+def test_the_store_section_of_a_node_config_is_read(tmp_path: Path) -> None:
+    """[store] names the database, the password's variable, the schema and a shared blob folder."""
+    config_file = tmp_path / "node.toml"
+    config_file.write_text(
+        'registry = "prs.toml"\n'
+        "[store]\n"
+        'url = "postgresql://gateway@db:5432/gateway"\n'
+        'password_env = "GW_DB_PASSWORD"\n'
+        'schema = "prs"\n'
+        'blobs = "shared/blobs"\n'
+        "processing_lease_seconds = 120\n",
+        encoding="utf-8",
+    )
+    spec = load_config(config_file).store
+    assert spec == StoreSpec(
+        url="postgresql://gateway@db:5432/gateway",
+        password_env="GW_DB_PASSWORD",  # noqa: S106 - a variable name, not a password
+        schema="prs",
+        blobs=tmp_path / "shared" / "blobs",
+        processing_lease_seconds=120.0,
+    )
+    config_file.write_text('registry = "prs.toml"\n', encoding="utf-8")
+    assert load_config(config_file).store == StoreSpec()  # SQLite in data_dir
+
+
+def test_a_database_password_variable_that_is_not_set_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GW_TEST_NO_SUCH_PASSWORD", raising=False)
+    config = ServiceConfig(
+        registry=tmp_path / "prs.toml",
+        data_dir=tmp_path,
+        store=StoreSpec(
+            url="postgresql://gateway@127.0.0.1:1/x",
+            password_env="GW_TEST_NO_SUCH_PASSWORD",  # noqa: S106 - a variable name
+        ),
+    )
+    with pytest.raises(ConfigError, match="GW_TEST_NO_SUCH_PASSWORD"):
+        open_store(config)
