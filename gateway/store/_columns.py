@@ -6,17 +6,21 @@ readers take either, so both stores share them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol, cast
 
+from gateway.codes import lookup
 from gateway.store.errors import InvalidValue
 from gateway.store.rows import (
+    REGISTRATION_SENT,
     SUBMISSION_STATUSES,
     Delivery,
     DeliveryState,
     Registration,
     SentTransaction,
     Submission,
+    SubmissionChanges,
     SubmissionStatus,
 )
 
@@ -43,6 +47,33 @@ def check_claim(lease_seconds: float, worker_id: str, limit: int) -> None:
         raise InvalidValue("limit must be at least 1")
     if not worker_id:
         raise InvalidValue("a claim needs a worker id")
+
+
+def check_submission(sender: str, sha256: str, size: int) -> None:
+    """InvalidValue unless a received file's facts can be recorded."""
+    if not sender:
+        raise InvalidValue("a submission needs a sender")
+    check_sha256(sha256)
+    if size < 0:
+        raise InvalidValue(f"size must not be negative, got {size}")
+
+
+def check_changes(changes: Mapping[str, object]) -> None:
+    """InvalidValue unless ``changes`` are submission fields that may change to those values."""
+    unknown = set(changes) - set(SubmissionChanges.__annotations__)
+    if unknown:
+        raise InvalidValue(f"submission fields that cannot be changed: {sorted(unknown)}")
+    for required in ("receiver", "format", "version", "status"):
+        if required in changes and changes[required] is None:
+            raise InvalidValue(f"submission {required} cannot be empty")
+    if "status" in changes:
+        check_status(str(changes["status"]))
+
+
+def check_registration_status(status: str) -> None:
+    """InvalidValue unless ``status`` is "sent" or a CWR transaction status."""
+    if status != REGISTRATION_SENT and status not in lookup("transaction_status"):
+        raise InvalidValue(f"unknown registration status {status!r}")
 
 
 def check_status(status: str) -> None:

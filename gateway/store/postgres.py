@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from gateway.codes import lookup
 from gateway.store._columns import (
     Row,
+    check_changes,
     check_claim,
+    check_registration_status,
     check_sha256,
     check_status,
+    check_submission,
     delivery_row,
     registration_row,
     sent_row,
@@ -44,7 +46,6 @@ from gateway.store.errors import AlreadyFinished, Conflict, InvalidValue, NotFou
 from gateway.store.pg_schema import MIGRATION_LOCK, MIGRATIONS
 from gateway.store.rows import (
     DELIVERY_STATES,
-    REGISTRATION_SENT,
     Delivery,
     DeliveryState,
     DuplicateReason,
@@ -164,11 +165,7 @@ class PostgresStore:
         The same bytes (``"same_bytes"``) or the same non-empty file name (``"same_name"``) from
         the same sender is the same submission: the original comes back, nothing is written.
         """
-        if not sender:
-            raise InvalidValue("a submission needs a sender")
-        check_sha256(sha256)
-        if size < 0:
-            raise InvalidValue(f"size must not be negative, got {size}")
+        check_submission(sender, sha256, size)
         now = utc(received_at or self._clock())
         new = submission_id or new_id("sub_")
 
@@ -224,14 +221,7 @@ class PostgresStore:
         self, submission_id: str, **changes: Unpack[SubmissionChanges]
     ) -> Submission:
         """Change some fields of a submission; the updated row (NotFound if there is none)."""
-        unknown = set(changes) - set(SubmissionChanges.__annotations__)
-        if unknown:
-            raise InvalidValue(f"submission fields that cannot be changed: {sorted(unknown)}")
-        for required in ("receiver", "format", "version", "status"):
-            if required in changes and changes[required] is None:
-                raise InvalidValue(f"submission {required} cannot be empty")
-        if "status" in changes:
-            check_status(changes["status"])
+        check_changes(changes)
         # Column names come from SubmissionChanges, never from the caller's text.
         columns = [column for column in SubmissionChanges.__annotations__ if column in changes]
         assignments = "".join(f", {column} = ${n}" for n, column in enumerate(columns, 3))
@@ -477,8 +467,7 @@ class PostgresStore:
         Empty numbers keep what is known (a later ACK need not repeat them), and an update older
         than the stored one is ignored, so ACKs read out of order cannot roll the state back.
         """
-        if status != REGISTRATION_SENT and status not in lookup("transaction_status"):
-            raise InvalidValue(f"unknown registration status {status!r}")
+        check_registration_status(status)
         values = (
             sender, submitter_work_number, society, status, society_work_number or None,
             iswc or None, title or None, utc(updated_at or self._clock()),

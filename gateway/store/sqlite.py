@@ -18,11 +18,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn, Self, Unpack
 
-from gateway.codes import lookup
 from gateway.store._columns import (
+    check_changes,
     check_claim,
+    check_registration_status,
     check_sha256,
     check_status,
+    check_submission,
     delivery_row,
     from_utc_text,
     hms_text,
@@ -35,7 +37,6 @@ from gateway.store._columns import (
 from gateway.store.errors import AlreadyFinished, Conflict, InvalidValue, NotFound, StoreError
 from gateway.store.rows import (
     DELIVERY_STATES,
-    REGISTRATION_SENT,
     Delivery,
     DeliveryState,
     DuplicateReason,
@@ -137,11 +138,7 @@ class SqliteStore:
         The same bytes (``"same_bytes"``) or the same non-empty file name (``"same_name"``) from
         the same sender is the same submission: the original comes back, nothing is written.
         """
-        if not sender:
-            raise InvalidValue("a submission needs a sender")
-        check_sha256(sha256)
-        if size < 0:
-            raise InvalidValue(f"size must not be negative, got {size}")
+        check_submission(sender, sha256, size)
         now = utc_text(received_at or self._clock())
         new = submission_id or new_id("sub_")
         with self._transaction(write=True) as conn:
@@ -194,14 +191,7 @@ class SqliteStore:
         self, submission_id: str, **changes: Unpack[SubmissionChanges]
     ) -> Submission:
         """Change some fields of a submission; the updated row (NotFound if there is none)."""
-        unknown = set(changes) - set(SubmissionChanges.__annotations__)
-        if unknown:
-            raise InvalidValue(f"submission fields that cannot be changed: {sorted(unknown)}")
-        for required in ("receiver", "format", "version", "status"):
-            if required in changes and changes[required] is None:
-                raise InvalidValue(f"submission {required} cannot be empty")
-        if "status" in changes:
-            check_status(changes["status"])
+        check_changes(changes)
         # One static statement: each column is set only if its flag says it was given.
         params: dict[str, object] = {"id": submission_id, "updated_at": utc_text(self._clock())}
         for column in SubmissionChanges.__annotations__:
@@ -472,8 +462,7 @@ class SqliteStore:
         Empty numbers keep what is known (a later ACK need not repeat them), and an update older
         than the stored one is ignored, so ACKs read out of order cannot roll the state back.
         """
-        if status != REGISTRATION_SENT and status not in lookup("transaction_status"):
-            raise InvalidValue(f"unknown registration status {status!r}")
+        check_registration_status(status)
         params = {
             "sender": sender,
             "swn": submitter_work_number,
