@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError, HttpVersion11
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway import log
@@ -163,13 +164,13 @@ def build_app(
     routes = _Routes(pipeline, reconciler, body_idle_timeout)
     app.router.add_get("/v1/health", routes.health)
     app.router.add_get("/v1/openapi.json", routes.openapi)
-    app.router.add_post("/v1/submissions", routes.submit)
+    app.router.add_post("/v1/submissions", routes.submit, expect_handler=routes.expect_body)
     app.router.add_get("/v1/submissions", routes.list_submissions)
     app.router.add_get("/v1/submissions/{id}", routes.submission)
     app.router.add_get("/v1/submissions/{id}/report", routes.report)
     app.router.add_get("/v1/submissions/{id}/ack", routes.ack)
     app.router.add_get("/v1/registrations", routes.registrations)
-    app.router.add_post("/v1/reconciliations", routes.reconcile)
+    app.router.add_post("/v1/reconciliations", routes.reconcile, expect_handler=routes.expect_body)
     return app
 
 
@@ -203,11 +204,22 @@ class _Routes:
         intake = await self.pipeline.accept(sender, name, blob.sha256, blob.size, "http", started)
         return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
 
-    async def _store_body(self, request: web.Request, sender: str) -> BlobRef | web.Response:
-        """The request body in the blob store (size capped, hash checked), or the refusal.
+    async def expect_body(self, request: web.Request) -> web.Response | None:
+        """Before a client sends its body (``Expect: 100-continue``): refuse it or invite it.
 
-        Every refusal happens before the blob is committed, so it leaves no file behind.
+        aiohttp's own handler invites every body, even one whose headers already condemn it.
         """
+        refusal = self._refuse_by_headers(request, "")  # not authenticated yet: no sender
+        if refusal is not None:
+            return refusal
+        expects = request.headers.get("Expect", "").lower() == "100-continue"
+        if expects and request.version == HttpVersion11:
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0  # the interim answer is not part of the response
+        return None
+
+    def _refuse_by_headers(self, request: web.Request, sender: str) -> web.Response | None:
+        """The refusal of a body its headers condemn (a form, a length past the cap), if any."""
         limit = self.pipeline.max_upload_bytes
         if request.content_type.startswith(_FORM_TYPES):
             message = "send the file's bytes as the body (application/octet-stream), not a form"
@@ -216,6 +228,17 @@ class _Routes:
             return self._refuse(
                 request, 413, "too_large", f"the file exceeds {limit} bytes", sender
             )
+        return None
+
+    async def _store_body(self, request: web.Request, sender: str) -> BlobRef | web.Response:
+        """The request body in the blob store (size capped, hash checked), or the refusal.
+
+        Every refusal happens before the blob is committed, so it leaves no file behind.
+        """
+        limit = self.pipeline.max_upload_bytes
+        refusal = self._refuse_by_headers(request, sender)
+        if refusal is not None:
+            return refusal
         try:
             return await self.pipeline.blobs.put_stream(self._body(request), max_bytes=limit)
         except TooLarge:
@@ -228,6 +251,13 @@ class _Routes:
             message = f"no body bytes arrived for {self.body_idle_timeout:g} s"
             refusal = self._refuse(request, 408, "body_timeout", message, sender)
             refusal.force_close()  # the rest of a stalled body is not worth waiting for
+            return refusal
+        except (HttpProcessingError, ConnectionError):
+            # Broken chunked framing, or a hang-up before Content-Length bytes: the client may
+            # be gone, but the refusal is still logged rather than left to aiohttp's traceback.
+            message = "the body could not be read whole (broken framing or connection lost)"
+            refusal = self._refuse(request, 400, "bad_body", message, sender)
+            refusal.force_close()
             return refusal
 
     async def _body(self, request: web.Request) -> AsyncIterator[bytes]:

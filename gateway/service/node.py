@@ -112,7 +112,10 @@ class Node:
 
     async def start(self) -> None:
         """Listen, deliver, pull; and finish what a previous run left half done."""
-        self._runner = web.AppRunner(build_app(self.pipeline, self.reconciler), access_log=None)
+        # keepalive_timeout: an idle or slow-to-speak client must not hold a connection for an hour.
+        self._runner = web.AppRunner(
+            build_app(self.pipeline, self.reconciler), access_log=None, keepalive_timeout=75
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
