@@ -46,6 +46,7 @@ MAX_LINES_KEPT = 20_000
 # failing an edit in every transaction costs bounded memory.
 MAX_REPORT_MESSAGES = 100_000  # record texts kept for the report's "show the record" view
 Progress = Callable[[int], None]
+NO_HEADER_VERSION = "2.1"  # what the reader, the rules and the packs assume without a read HDR
 
 
 def validate(
@@ -70,7 +71,9 @@ def validate(
             policy = Policy(pack if isinstance(pack, RulePack) else _pack(pack_name, event.version))
             report.pack = policy.name
         if policy is None:  # no header: judge by the generic CISAC pack of the assumed version
-            policy = Policy(pack if isinstance(pack, RulePack) else _pack(pack_name, "2.1"))
+            policy = Policy(
+                pack if isinstance(pack, RulePack) else _pack(pack_name, NO_HEADER_VERSION)
+            )
             report.pack = policy.name
         if isinstance(event, TransactionRead):
             _transaction(report, policy, event)
@@ -209,7 +212,7 @@ def _issue(
     info: RecordInfo = event.records[position]
     column = width = None
     if finding.field is not None and report.format == "cwr":
-        layout = layout_set(report.version).layouts.get(record.record_type)
+        layout = layout_set(report.version or NO_HEADER_VERSION).layouts.get(record.record_type)
         column, width = (layout and layout.position(finding.field)) or (None, None)
     edit = rule.edit
     base = policy.text(edit) or rule.text

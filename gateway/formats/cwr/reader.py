@@ -38,7 +38,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ACK_CONTINUATIONS = frozenset({"NWR", "REV", "AGR", "EXC", "WRK", "ISW"})
 _MAX_ENVELOPE_TEXTS = 10_000
 _NONE: list[Event] = []  # shared, never appended to: most lines complete no event
-_ENVELOPE = frozenset({"HDR", "GRH", "GRT", "TRL", "FIL"})
+_ENVELOPE_RECORDS = frozenset({"HDR", "GRH", "GRT", "TRL"})
+# FIL is no record: it is the record type of file-level findings, which stay out of transactions.
+_ENVELOPE = _ENVELOPE_RECORDS | {"FIL"}
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
 
 
@@ -163,7 +165,7 @@ class _Reader:
             return _NONE
         record_type = text[:3]
         events: list[Event]
-        if record_type not in _ENVELOPE:
+        if record_type not in _ENVELOPE_RECORDS:
             closed = self._transaction_record(record_type, text)
             events = _NONE if closed is None else [closed]
         else:

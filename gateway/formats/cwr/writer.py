@@ -70,6 +70,8 @@ class CwrWriter:
 
     def header(self, header: FileHeader) -> None:
         """Write the HDR, with the version fields of the target version."""
+        # An XML header's RecordType attribute may say anything; what is written is an HDR.
+        header = replace(header, record_type="HDR")
         if self._layouts.major == 2:
             header = replace(header, edi_version="01.10")
             if self.version == "2.2":

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import xmlschema
+
 from gateway.formats.cwr.events import Event, FileEnded, Stray, TransactionRead
 from gateway.formats.xml.schemas import (
     ElementChecker,
@@ -105,7 +107,13 @@ def check_document(
             yield from _refused(refusal, 0)
             return
         source.seek(start)
-        found = list(violations(source, name, limit=MAX_VIOLATIONS))
+        try:
+            found = list(violations(source, name, limit=MAX_VIOLATIONS))
+        except (xmlschema.XMLResourceError, LookupError) as error:
+            # libxml2 called it a schema violation, but the document is not even well-formed
+            # (or names an encoding nobody knows): refuse it as such.
+            yield from _refused(XmlRefused("not_well_formed", str(error)), 0)
+            return
         found = found or [SchemaViolation(refusal.line, "", refusal.message)]
         yield Stray(tuple(_file_issue(v) for v in found))
     yield FileEnded(None, None, 0, 0, 0)

@@ -22,6 +22,7 @@ from gateway.formats.cwr.events import (
     Stray,
     TransactionRead,
 )
+from gateway.formats.cwr.layouts import VERSIONS
 from gateway.formats.xml.mapping import (
     COMMON_NS,
     FORMAT_VERSION,
@@ -76,8 +77,27 @@ class _Decoded:
 
 
 def cwr_version_of(header: FileHeader) -> str:
-    """The CWR version a works document's transmission header declares (2.2 when silent)."""
-    return header.version or DEFAULT_CWR_VERSION
+    """The CWR version a works document's transmission header declares (2.2 if none or unknown)."""
+    return header.version if header.version in VERSIONS else DEFAULT_CWR_VERSION
+
+
+def _unknown_version(element: etree._Element, header: FileHeader) -> list[Issue]:
+    """GW E 003 when the header names a CWR version the gateway has no layouts for."""
+    if not header.version or header.version in VERSIONS:
+        return []
+    text = f"Version {header.version!r} is not a CWR version ({', '.join(VERSIONS)})"
+    return [
+        Issue(
+            edit="GW E 003",
+            level="E",
+            rejection="ER",
+            record_type="HDR",
+            text=f"{text}; read as {DEFAULT_CWR_VERSION}",
+            line=element.sourceline,
+            field="version",
+            value=header.version,
+        )
+    ]
 
 
 def read_works_xml(
@@ -168,7 +188,7 @@ def _root_child(
     name = _local(element)
     if checker is not None:
         order = _ROOT_ORDER.get(name)
-        last = max((_ROOT_ORDER[n] for n in state.seen), default=-1)
+        last = max((_ROOT_ORDER.get(n, -1) for n in state.seen), default=-1)
         if order is None or order < last or (order < 2 and name in state.seen):
             state.pending.append(_file_issue(element, f"element {name} is not expected here"))
         elif order == 2 and "TransmissionHeader" not in state.seen:
@@ -181,6 +201,7 @@ def _root_child(
         state.pending.extend(_violations(element, checker, "E"))
     elif name == "TransmissionHeader":
         header, issues = _record(element, FileHeader, None)
+        issues.extend(_unknown_version(element, header))
         state.records += 1
         found = _violations(element, checker, "E")
         yield FileStarted(
