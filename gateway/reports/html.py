@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import html
 import re
-from string import Template
 from typing import TYPE_CHECKING
 
-from gateway.reports.style import BASE_CSS
+from gateway.reports.style import escape as _e
+from gateway.reports.style import page
 from gateway.reports.text import (
     COUNT_LABEL,
     REJECTION_MEANING,
@@ -52,20 +52,6 @@ _HEADER_FIELDS = (
     ("software_package", "Software"),
 )
 
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8" />
-<meta name="viewport" content="width=device-width, initial-scale=1" />
-<title>$title</title>
-<style>$css</style>
-</head>
-<body>
-$body
-<script>$script</script>
-</body>
-</html>
-""")
 
 _CSS = """
 h3 { font-size: 16px; margin: 0; }
@@ -175,14 +161,7 @@ def render_html(
         "<footer>Society Exchange Gateway \u00b7 CWR validation report</footer>",
     ]
     title = f"{_name(report.source)} \u00b7 {STATUS_LABEL.get(report.status, report.status)}"
-    return _PAGE.substitute(
-        title=_e(title), css=BASE_CSS + _CSS, body="\n".join(body), script=_SCRIPT
-    )
-
-
-def _e(value: object) -> str:
-    """Text made safe for HTML and XML: controls made visible, then escaped (quotes too)."""
-    return html.escape(visible(str(value)), quote=True)
+    return page(title, _CSS, "\n".join(body), _SCRIPT)
 
 
 def _name(source: str) -> str:

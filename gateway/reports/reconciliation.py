@@ -12,20 +12,18 @@ script, and its markup is well-formed XML.
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from string import Template
 
 from gateway.codes import society
 from gateway.reconcile.claims import spreadsheet_cell
 from gateway.reconcile.fx import Rate
 from gateway.reconcile.money import Money, from_minor, sum_money
 from gateway.reconcile.result import KINDS, Discrepancy, Reconciliation, StatementResult
-from gateway.reports.style import BASE_CSS
-from gateway.reports.text import visible
+from gateway.reports.style import escape as _e
+from gateway.reports.style import page
 
 CSV_COLUMNS = (
     "kind",
@@ -110,19 +108,10 @@ def render_reconciliation_html(result: Reconciliation, *, max_rows: int = MAX_TA
         "<footer>Society Exchange Gateway \u00b7 royalty reconciliation</footer>",
     ]
     ids = _listed(s.header.distribution_id for s in result.statements)
-    return _PAGE.substitute(
-        title=_e(f"{ids} \u00b7 {status}"),
-        css=BASE_CSS + _CSS,
-        body="\n".join(line for line in body if line),
-    )
+    return page(f"{ids} \u00b7 {status}", _CSS, "\n".join(line for line in body if line))
 
 
 # -- pieces of text ------------------------------------------------------------------------------
-
-
-def _e(value: object) -> str:
-    """Text made safe for HTML and XML: controls made visible, then escaped (quotes too)."""
-    return html.escape(visible(str(value)), quote=True)
 
 
 def _amount(value: Money) -> str:
@@ -530,20 +519,6 @@ def _row(item: Discrepancy) -> str:
         f'<td><ul class="ev">{evidence}</ul></td></tr>'
     )
 
-
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8" />
-<meta name="viewport" content="width=device-width, initial-scale=1" />
-<title>$title</title>
-<style>$css</style>
-</head>
-<body>
-$body
-</body>
-</html>
-""")
 
 # The palette and layout of the validation report (gateway.reports.html), plus the charts.
 _CSS = """

@@ -1,7 +1,44 @@
-"""The look the gateway's HTML pages share: palette, type, tables, badges, tiles, print rules.
+"""The look the gateway's HTML pages share: the page shell, escaping, palette, type, tables, badges.
 
 Each page adds its own rules after these (``BASE_CSS + page_css``), so a page-specific rule wins.
 """
+
+from __future__ import annotations
+
+import html
+from string import Template
+
+from gateway.reports.text import visible
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<title>$title</title>
+<style>$css</style>
+</head>
+<body>
+$body
+$script</body>
+</html>
+""")
+
+
+def escape(value: object) -> str:
+    """Text made safe for HTML and XML: controls made visible, then escaped (quotes too)."""
+    return html.escape(visible(str(value)), quote=True)
+
+
+def page(title: str, css: str, body: str, script: str = "") -> str:
+    """A whole self-contained page: ``title`` escaped here, ``css`` after the shared rules."""
+    return _PAGE.substitute(
+        title=escape(title),
+        css=BASE_CSS + css,
+        body=body,
+        script=f"<script>{script}</script>\n" if script else "",
+    )
+
 
 BASE_CSS = """
 :root { --ok: #1a7f37; --warn: #b35900; --bad: #c62828; --np: #5f6b7a; --line: #d8dde3;
