@@ -10,7 +10,6 @@ passes here also fits the XML schema.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -152,24 +151,6 @@ def plain_amount_pattern(currency_code: str) -> str | None:
         return None
     decimals = rf"\.[0-9]{{{places}}}" if places else ""
     return rf"-?[0-9]{{1,14}}{decimals}"
-
-
-def amount_parser(currency_code: str) -> Callable[[str], Decimal]:
-    """:func:`amount` for one currency, quicker on plain amounts (:func:`plain_amount_pattern`).
-
-    Any other text takes :func:`amount`, with its checks and messages.
-    """
-    pattern = plain_amount_pattern(currency_code)
-    if pattern is None:
-        return lambda value: amount(value, currency_code)
-    plain = re.compile(pattern).fullmatch
-
-    def parse(value: str) -> Decimal:
-        if plain(value):
-            return Decimal(value)
-        return amount(value, currency_code)
-
-    return parse
 
 
 def optional_amount(value: str, currency_code: str) -> Decimal | None:

@@ -72,10 +72,6 @@ class Store(Protocol):
         """A sender's submissions, oldest first."""
         ...
 
-    def unfinished_submissions(self) -> list[Submission]:
-        """Submissions received or validated but not yet answered or routed."""
-        ...
-
     def update_submission(
         self, submission_id: str, **changes: Unpack[SubmissionChanges]
     ) -> Submission:

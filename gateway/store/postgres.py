@@ -209,14 +209,6 @@ class PostgresStore:
         )
         return [submission_row(row) for row in rows]
 
-    def unfinished_submissions(self) -> list[Submission]:
-        """Submissions received or validated but not yet answered or routed, oldest first."""
-        rows = self._fetch(
-            "SELECT * FROM submissions WHERE status IN ('received', 'validated')"
-            " ORDER BY received_at, seq"
-        )
-        return [submission_row(row) for row in rows]
-
     def update_submission(
         self, submission_id: str, **changes: Unpack[SubmissionChanges]
     ) -> Submission:

@@ -178,15 +178,6 @@ class SqliteStore:
             ).fetchall()
         return [submission_row(row) for row in rows]
 
-    def unfinished_submissions(self) -> list[Submission]:
-        """Submissions received or validated but not yet answered or routed, oldest first."""
-        with self._transaction() as conn:
-            rows = conn.execute(
-                "SELECT * FROM submissions WHERE status IN ('received', 'validated')"
-                " ORDER BY received_at, rowid"
-            ).fetchall()
-        return [submission_row(row) for row in rows]
-
     def update_submission(
         self, submission_id: str, **changes: Unpack[SubmissionChanges]
     ) -> Submission:

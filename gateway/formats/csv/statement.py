@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from operator import getitem, itemgetter
 from typing import Any, BinaryIO, TextIO, TypeVar, cast
 
@@ -397,7 +398,7 @@ class _LineBuilder:
         # Values of several types, unpacked by position in line(): typed there by the parsers.
         self._memos: tuple[_Memo[Any], ...] = tuple(_Memo(p) for p in MEMO_COLUMNS.values())
         self._typed = tuple(kind for kind, _ in typed)
-        self._money = values.amount_parser(currency)
+        self._money = partial(values.amount, currency_code=currency)
         self._zero = values.amount("0", currency)
         self._currency = currency
         # The line number, gross, deductions, net and typed deductions joined by "|" (which
