@@ -86,7 +86,7 @@ class _Plan:
 
 
 class RecordDecoder:
-    """Decodes one record type of one version; built once per layout."""
+    """Decodes one record type of one version; built once per layout (see :func:`decoder_for`)."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -202,3 +202,19 @@ class RecordDecoder:
         return FieldProblem(
             edit, plan.name, plan.offset + 1, plan.end - plan.offset, raw, f"{label}: {text}"
         )
+
+
+_DECODERS: dict[Layout, RecordDecoder] = {}
+
+
+def decoder_for(layout: Layout) -> RecordDecoder:
+    """The decoder of ``layout``, compiled once per process.
+
+    Compiling costs about a millisecond per record type; a service reading many small files
+    would otherwise spend most of its time compiling. Decoders hold no per-file state, so one
+    serves every reader and thread (a race compiles twice and keeps either: harmless).
+    """
+    decoder = _DECODERS.get(layout)
+    if decoder is None:
+        decoder = _DECODERS[layout] = RecordDecoder(layout)
+    return decoder

@@ -24,7 +24,7 @@ from gateway.formats.cwr.events import (
     Stray,
     TransactionRead,
 )
-from gateway.formats.cwr.fields import RecordDecoder
+from gateway.formats.cwr.fields import RecordDecoder, decoder_for
 from gateway.formats.cwr.layouts import PREFIX_LENGTH, layout_set, record_types
 from gateway.formats.edi.lines import DEFAULT_MAX_LINE, PhysicalLine, iter_lines
 from gateway.model import FileHeader, FileTrailer, GroupHeader, GroupTrailer, Issue, Transaction
@@ -487,7 +487,7 @@ class _Reader:
             layout = self._layouts.layouts.get(record_type)
             if layout is None:
                 return None
-            decoder = self._decoders[record_type] = RecordDecoder(layout)
+            decoder = self._decoders[record_type] = decoder_for(layout)
         values, problems = decoder.decode(text)
         if len(text) != decoder.length:
             extra = text[decoder.length :]
