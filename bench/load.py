@@ -622,7 +622,9 @@ def start_profiler(py_spy: str | None, pid: int, seconds: float) -> subprocess.P
     if not py_spy:
         return None
     command = [py_spy, "record", "--pid", str(pid), "--duration", str(math.ceil(seconds))]
-    command += ["--rate", "100", "--format", "raw", "--nonblocking", "-o", str(PROFILE_RAW)]
+    # --gil: only the thread holding the GIL, so the profile says where CPU goes, not who waits.
+    command += ["--rate", "100", "--gil", "--format", "raw", "--nonblocking"]
+    command += ["-o", str(PROFILE_RAW)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - the user's py-spy
 
 

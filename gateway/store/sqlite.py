@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -79,6 +79,7 @@ class SqliteStore:
         self._clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._writer = threading.Lock()  # one writing transaction at a time in this process
         # Transactions under way, by any thread: close() waits for them, because closing a
         # connection another thread is using crashes SQLite.
         self._active = 0
@@ -574,6 +575,17 @@ class SqliteStore:
 
     @contextmanager
     def _transaction_on_connection(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        # This process's writers queue on a Python lock, woken the moment it is free; left to
+        # SQLite's busy handler they would sleep and poll (up to 100 ms a nap) under load.
+        # Other processes still meet at SQLite's lock, bounded by busy_timeout.
+        with (
+            self._writer if write else nullcontext(),
+            self._transaction_on_this_thread(write=write) as conn,
+        ):
+            yield conn
+
+    @contextmanager
+    def _transaction_on_this_thread(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         try:
             conn = self._connection()
             # IMMEDIATE takes the write lock now, so a read-then-write cannot race another writer.
