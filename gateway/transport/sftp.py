@@ -19,8 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
 
-import asyncssh
-
+from gateway.transport._asyncssh import asyncssh
 from gateway.transport.base import (
     DELIVERY_MARKER,
     PART_SUFFIX,

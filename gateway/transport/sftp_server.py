@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import asyncssh
+from gateway.transport._asyncssh import asyncssh
 
 _HOST_KEY_ALGORITHM = "ssh-ed25519"
 _HOST_KEY_MODE = 0o600
