@@ -12,11 +12,11 @@ import hashlib
 import json
 import sys
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, get_args
 
 from gateway import codes
 from gateway.formats.cwr.layouts import VERSIONS
@@ -31,15 +31,17 @@ from gateway.reconcile.result import ReconcileError
 from gateway.reconcile.run import reconcile_files
 from gateway.reports import render_html, render_text
 from gateway.reports.reconciliation import render_reconciliation_csv, render_reconciliation_html
+from gateway.store.rows import DeliveryState
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.coverage import coverage
 from gateway.validation.engine import validate
 from gateway.validation.packs import load_pack, packs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from gateway.formats.translate import TranslationResult
+    from gateway.service.dead_letters import Outbox
     from gateway.validation.report import Report
 
 OK, REJECTED, CANNOT_RUN = 0, 1, 2
@@ -183,12 +185,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(run=_reconcile)
 
+    _add_deliveries(commands)
+
     e = commands.add_parser("edits", help="list the CISAC edits and which ones the gateway checks")
     e.add_argument("--family", choices=("2", "3"), default="2", help="2.x or 3.x edit catalogue")
     e.add_argument("--format", choices=("text", "json"), default="text", help="listing format")
     e.add_argument("--missing", action="store_true", help="list only the edits not implemented")
     e.set_defaults(run=_edits)
     return parser
+
+
+def _add_deliveries(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``gateway deliveries list|retry``: a node's outbox and its dead letters."""
+    parser = commands.add_parser(
+        "deliveries", help="list a node's outbox deliveries and retry its dead letters"
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list the node's deliveries, oldest first")
+    _add_config_option(listing)
+    listing.add_argument("--state", choices=get_args(DeliveryState), help="only in this state")
+    listing.add_argument("--recipient", metavar="SOC", help="only to this society code")
+    listing.add_argument(
+        "--format", choices=("text", "json"), default="text", help="listing format"
+    )
+    listing.set_defaults(run=_deliveries_list)
+    retry = actions.add_parser("retry", help="put dead deliveries back in the queue")
+    _add_config_option(retry)
+    retry.add_argument("ids", nargs="*", metavar="ID", help="the dead deliveries to requeue")
+    retry.add_argument("--all-dead", action="store_true", help="requeue every dead delivery")
+    retry.add_argument("--recipient", metavar="SOC", help="only deliveries to this society code")
+    retry.set_defaults(run=_deliveries_retry)
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        required=True,
+        metavar="NODE.toml",
+        help="the node's configuration (TOML)",
+    )
 
 
 def _open_input(path: Path) -> BinaryIO:
@@ -331,6 +367,51 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         raise UsageError(str(error)) from error
     return OK
+
+
+def _deliveries_list(args: argparse.Namespace) -> int:
+    from gateway.service import dead_letters  # noqa: PLC0415 - the service's imports only here
+
+    with _outbox(args.config) as outbox:
+        found = dead_letters.list_deliveries(
+            outbox.store, state=args.state, recipient=args.recipient
+        )
+    if args.format == "json":
+        records = [dead_letters.delivery_record(delivery) for delivery in found]
+        sys.stdout.write(json.dumps(records, indent=2) + "\n")
+    else:
+        sys.stdout.writelines(dead_letters.delivery_line(d) + "\n" for d in found)
+    return OK
+
+
+def _deliveries_retry(args: argparse.Namespace) -> int:
+    from gateway.service import dead_letters  # noqa: PLC0415 - the service's imports only here
+    from gateway.store.sqlite import utc_now  # noqa: PLC0415
+
+    if bool(args.ids) == args.all_dead:
+        raise UsageError("deliveries retry takes delivery ids or --all-dead (one of the two)")
+    with _outbox(args.config) as outbox:
+        result = dead_letters.retry_dead(
+            outbox, utc_now(), delivery_ids=args.ids or None, recipient=args.recipient
+        )
+    sys.stdout.writelines(line + "\n" for line in dead_letters.retry_lines(result))
+    if not result.requeued and not result.refused:
+        print("gateway: no dead deliveries to requeue", file=sys.stderr)
+    return OK if result.complete else REJECTED
+
+
+@contextmanager
+def _outbox(config: Path) -> Iterator[Outbox]:
+    """A node's outbox, its log events on stderr (stdout is the command's report)."""
+    from gateway import log  # noqa: PLC0415 - the service's imports only when needed
+    from gateway.service.dead_letters import OutboxError, open_outbox  # noqa: PLC0415
+
+    log.configure(stream=sys.stderr)
+    try:
+        with open_outbox(config) as outbox:
+            yield outbox
+    except OutboxError as error:
+        raise UsageError(str(error)) from error
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -220,6 +220,18 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "reason": "why delivery stopped (permanent error or attempts exhausted)",
             },
         ),
+        "delivery.requeued": EventSpec(
+            "info",
+            "A dead-lettered outbox file was put back in the queue by `gateway deliveries "
+            "retry`; the delivery worker sends it at its next poll.",
+            {
+                "node": _NODE,
+                "delivery_id": _DELIVERY,
+                "recipient": _RECIPIENT,
+                "attempts": "number of tries made before it was dead-lettered",
+                "last_error": "why it was dead-lettered (kept on the delivery)",
+            },
+        ),
         "delivery.worker_error": EventSpec(
             "error",
             "The delivery worker could not read or update the outbox; it carries on and tries "

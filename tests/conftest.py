@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.store import Store
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import postgres_for_tests  # the tools folder is not a package: found through sys.path
 
@@ -19,6 +21,12 @@ pytest_plugins = ["log_contract"]  # every test: log lines are JSON and follow d
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "samples" / "cwr"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def unfinished(store: Store) -> int:
+    """How many of the store's deliveries are still to be made (pending or in flight)."""
+    counts = store.delivery_counts()
+    return counts["pending"] + counts["in_flight"]
 
 
 def sample_files() -> list[Path]:

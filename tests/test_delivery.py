@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from conftest import unfinished
 from log_contract import LogLines
 
 from gateway.routing.partners import Credentials, NodeInfo, Partner, Registry
@@ -296,7 +297,7 @@ async def test_partner_down_then_back_delivers_each_file_exactly_once(
     loop = asyncio.create_task(worker.run(stop, poll_interval=0.01))
     await until(lambda: all(live.current(d).attempts >= 2 for d in queued))
     await peer.start()
-    await until(lambda: live.store.pending_count() == 0)
+    await until(lambda: unfinished(live.store) == 0)
     stop.set()
     await asyncio.wait_for(loop, HANG_GUARD)
     assert all(live.current(d).state == "delivered" for d in queued)
@@ -448,7 +449,7 @@ async def test_two_workers_on_one_store_send_each_delivery_once(
         workers = [live.worker(batch=3), second]
         stop = asyncio.Event()
         loops = [asyncio.create_task(w.run(stop, poll_interval=0.01)) for w in workers]
-        await until(lambda: live.store.pending_count() == 0)
+        await until(lambda: unfinished(live.store) == 0)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*loops), HANG_GUARD)
     assert all(live.current(d).state == "delivered" for d in queued)

@@ -13,7 +13,7 @@ from gateway.formats.cwr.edits import GATEWAY_EDITS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 README = Path(__file__).resolve().parents[1] / "README.md"
-COMMANDS = ("validate", "translate", "ack", "reconcile", "serve", "demo", "edits")
+COMMANDS = ("validate", "translate", "ack", "reconcile", "serve", "deliveries", "demo", "edits")
 
 
 def test_every_command_is_documented_with_help() -> None:

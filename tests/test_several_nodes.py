@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from conftest import unfinished
 from test_service import SUBMISSION, free_port, mcsc_key, start, wait_for
 
 from gateway.service.config import ConfigError, ServiceConfig, StoreSpec, load_config
@@ -73,7 +74,7 @@ async def test_two_nodes_on_one_database_take_each_file_once_and_answer_it_once(
         return all(prs_a.store.get_submission(s).status == "acked" for s in taken)  # type: ignore[union-attr]
 
     await wait_for(answered, seconds=60)
-    await wait_for(lambda: prs_a.store.pending_count() == 0, seconds=60)
+    await wait_for(lambda: unfinished(prs_a.store) == 0, seconds=60)
     assert len(prs_b.store.list_submissions("119")) == FILES  # one database, seen from both
     acks = prs_a.store.list_deliveries(state="delivered")
     assert len(acks) == FILES

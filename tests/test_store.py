@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import unfinished
 
 from gateway.store import (
     AlreadyFinished,
@@ -402,7 +403,7 @@ def test_routing_queues_pending_deliveries_and_marks_the_submission(store: Store
     submission = store.get_submission(deliveries[0].submission_id)
     assert submission is not None
     assert submission.status == "routed"
-    assert store.pending_count() == 2
+    assert unfinished(store) == 2
 
 
 def test_a_failure_in_the_middle_of_routing_writes_nothing(store: Store) -> None:
@@ -422,7 +423,7 @@ def test_a_failure_in_the_middle_of_routing_writes_nothing(store: Store) -> None
     with pytest.raises(Conflict, match="FOREIGN KEY"):
         store.complete_routing(submission.id, [first], [orphan])
     assert store.list_deliveries() == []
-    assert store.pending_count() == 0
+    assert unfinished(store) == 0
     assert store.find_sent("052", date(2024, 5, 1), time(12, 0), 1, 0) is None
     unchanged = store.get_submission(submission.id)
     assert unchanged is not None
@@ -464,7 +465,7 @@ def test_a_lease_keeps_others_off_until_it_expires_then_the_late_worker_is_refus
         None,
     )
     assert store.claim_due(START + timedelta(days=1), 30, "worker-c", 10) == []
-    assert store.pending_count() == 0
+    assert unfinished(store) == 0
     with pytest.raises(NotFound):
         store.mark_delivered("dlv_missing", "worker-a", "x")
 
@@ -508,7 +509,7 @@ def test_retries_wait_for_their_time_and_the_last_failure_dead_letters(
         "503 from partner",
     )
     assert (waiting.next_attempt_at, waiting.worker, waiting.lease_until) == (retry_at, None, None)
-    assert store.pending_count() == 1
+    assert unfinished(store) == 1
     assert store.claim_due(retry_at - timedelta(seconds=1), 60, "w", 10) == []
     [again] = store.claim_due(retry_at, 60, "w", 10)
     assert again.attempts == 1
@@ -519,7 +520,7 @@ def test_retries_wait_for_their_time_and_the_last_failure_dead_letters(
     assert store.list_deliveries(state="dead") == [dead]
     assert store.list_deliveries(submission_id=dead.submission_id, state="pending") == []
     assert store.claim_due(START + timedelta(days=1), 60, "w", 10) == []
-    assert store.pending_count() == 0
+    assert unfinished(store) == 0
     assert not store.mark_retry(delivery_id, "w", "too late", retry_at)
 
 
@@ -701,7 +702,7 @@ def test_a_closed_store_refuses_calls(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     store.close()
     with pytest.raises(StoreError, match="closed"):
-        store.pending_count()
+        store.delivery_counts()
 
 
 def test_closing_while_other_threads_use_the_store_waits_for_them(tmp_path: Path) -> None:

@@ -184,8 +184,15 @@ class _Routes:
         self.body_idle_timeout = body_idle_timeout
 
     async def health(self, _request: web.Request) -> web.Response:
-        pending = await asyncio.to_thread(self.pipeline.store.pending_count)
-        return web.json_response({"status": "ok", "node": self.node, "pending_deliveries": pending})
+        counts = await asyncio.to_thread(self.pipeline.store.delivery_counts)
+        return web.json_response(
+            {
+                "status": "ok",
+                "node": self.node,
+                "pending_deliveries": counts["pending"] + counts["in_flight"],
+                "dead_deliveries": counts["dead"],
+            }
+        )
 
     async def openapi(self, _request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)

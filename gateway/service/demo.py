@@ -193,7 +193,8 @@ async def _wait_until_answered(nodes: dict[str, Node], wait: float) -> bool:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         registrations = mcsc.store.registrations("119")
-        pending = sum(n.store.pending_count() for n in nodes.values())
+        counts = [n.store.delivery_counts() for n in nodes.values()]
+        pending = sum(c["pending"] + c["in_flight"] for c in counts)
         if registrations and all(r.status != "sent" for r in registrations) and pending == 0:
             return True
         await asyncio.sleep(0.2)

@@ -40,7 +40,12 @@ OPENAPI: dict[str, Any] = {
         "and the registration state of each work. Requests are signed (docs/authentication.md).",
     },
     "paths": {
-        "/v1/health": _get("liveness and the outbox backlog", "ok", signed=False),
+        "/v1/health": _get(
+            "liveness and the outbox backlog",
+            "ok: `status`, `node`, `pending_deliveries` (pending or in flight) and "
+            "`dead_deliveries` (given up on; `gateway deliveries retry` requeues them)",
+            signed=False,
+        ),
         "/v1/openapi.json": _get("this document", "the OpenAPI document", signed=False),
         "/v1/submissions": {
             "post": {

@@ -147,8 +147,24 @@ class Store(Protocol):
         """Deliveries, oldest first, optionally of one submission and/or in one state."""
         ...
 
-    def pending_count(self) -> int:
-        """How many deliveries are pending or in flight."""
+    def delivery_counts(self) -> dict[DeliveryState, int]:
+        """How many deliveries are in each state; every state is present, 0 when none."""
+        ...
+
+    def requeue_dead(
+        self,
+        now: datetime,
+        *,
+        delivery_ids: Sequence[str] | None = None,
+        recipient: str | None = None,
+    ) -> list[Delivery]:
+        """Put dead deliveries back in the queue, due at ``now``, in one transaction.
+
+        All dead ones when ``delivery_ids`` is None, else only those ids; only ``recipient``'s
+        when given. Attempts and claims start again from 0 and the lease is cleared; the last
+        error stays (it says why the delivery died). Deliveries that are not dead are left as
+        they are. The rows requeued, as they now are, oldest first.
+        """
         ...
 
     def find_sent(

@@ -57,7 +57,7 @@ from gateway.store.rows import (
     SubmissionStatus,
     new_id,
 )
-from gateway.store.sqlite import utc_now
+from gateway.store.sqlite import count_by_state, utc_now
 
 T = TypeVar("T")
 Connection = Any  # asyncpg's pool hands out proxies of asyncpg.Connection; typed loosely
@@ -417,12 +417,27 @@ class PostgresStore:
         )
         return [delivery_row(row) for row in rows]
 
-    def pending_count(self) -> int:
-        """How many deliveries are not finished yet (pending or in flight)."""
-        row = self._fetchrow(
-            "SELECT count(*) AS n FROM deliveries WHERE state IN ('pending', 'in_flight')"
-        )
-        return 0 if row is None else int(row["n"])
+    def delivery_counts(self) -> dict[DeliveryState, int]:
+        """How many deliveries are in each state; every state is present, 0 when none."""
+        rows = self._fetch("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
+        return count_by_state(rows)
+
+    def requeue_dead(
+        self,
+        now: datetime,
+        *,
+        delivery_ids: Sequence[str] | None = None,
+        recipient: str | None = None,
+    ) -> list[Delivery]:
+        """Put dead deliveries back in the queue, due at ``now``, in one transaction.
+
+        As :meth:`SqliteStore.requeue_dead`: all dead ones, or only ``delivery_ids``, only
+        ``recipient``'s when given; attempts and claims from 0, the last error kept.
+        """
+        ids = None if delivery_ids is None else list(dict.fromkeys(delivery_ids))
+        rows = self._fetch(_REQUEUE_DEAD, utc(now), ids, recipient)
+        ordered = sorted(rows, key=lambda r: (r["created_at"], r["seq"]))
+        return [delivery_row(row) for row in ordered]
 
     # -- ACK correlation and registrations ---------------------------------------------------
 
@@ -677,6 +692,16 @@ SET state = $3, attempts = attempts + 1, last_error = $4,
     next_attempt_at = coalesce($5, next_attempt_at), lease_until = NULL, updated_at = $6,
     worker = CASE WHEN $3 = 'pending' THEN NULL ELSE worker END
 WHERE id = $1 AND state = 'in_flight' AND worker = $2
+"""
+
+_REQUEUE_DEAD = """
+UPDATE deliveries
+SET state = 'pending', next_attempt_at = $1, attempts = 0, claims = 0, worker = NULL,
+    lease_until = NULL, updated_at = $1
+WHERE state = 'dead'
+  AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+  AND ($3::text IS NULL OR recipient = $3)
+RETURNING *
 """
 
 _UPSERT_REGISTRATION = """

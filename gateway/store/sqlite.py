@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn, Self, Unpack
+from typing import NoReturn, Self, Unpack, cast, get_args
 
 from gateway.store._columns import (
+    Row,
     check_changes,
     check_claim,
     check_registration_status,
@@ -57,6 +58,14 @@ MIN_SQLITE = (3, 37, 0)  # STRICT tables; RETURNING needs 3.35
 def utc_now() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def count_by_state(rows: Iterable[Row]) -> dict[DeliveryState, int]:
+    """Deliveries per state from ``(state, n)`` rows; a state without a row counts 0."""
+    counts: dict[DeliveryState, int] = dict.fromkeys(get_args(DeliveryState), 0)
+    for row in rows:
+        counts[cast("DeliveryState", row["state"])] = int(row["n"])
+    return counts
 
 
 CLOSE_WAIT_SECONDS = 30.0  # how long close() lets running calls finish
@@ -404,13 +413,40 @@ class SqliteStore:
             ).fetchall()
         return [delivery_row(row) for row in rows]
 
-    def pending_count(self) -> int:
-        """How many deliveries are not finished yet (pending or in flight)."""
+    def delivery_counts(self) -> dict[DeliveryState, int]:
+        """How many deliveries are in each state; every state is present, 0 when none."""
         with self._transaction() as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight')"
-            ).fetchone()
-        return int(row[0])
+            rows = conn.execute(
+                "SELECT state, count(*) AS n FROM deliveries GROUP BY state"
+            ).fetchall()
+        return count_by_state(rows)
+
+    def requeue_dead(
+        self,
+        now: datetime,
+        *,
+        delivery_ids: Sequence[str] | None = None,
+        recipient: str | None = None,
+    ) -> list[Delivery]:
+        """Put dead deliveries back in the queue, due at ``now``, in one transaction.
+
+        All dead ones when ``delivery_ids`` is None, else only those ids; only ``recipient``'s
+        when given. Attempts and claims start again from 0, the lease is cleared, the last
+        error stays. Deliveries that are not dead are left as they are. The rows requeued, as
+        they now are, oldest first.
+        """
+        params: dict[str, object] = {"now": utc_text(now), "recipient": recipient, "id": None}
+        with self._transaction(write=True) as conn:
+            if delivery_ids is None:
+                rows = conn.execute(_REQUEUE_DEAD, params).fetchall()
+            else:  # one statement per id keeps the SQL static; the transaction makes it one
+                rows = [
+                    row
+                    for delivery_id in dict.fromkeys(delivery_ids)
+                    for row in conn.execute(_REQUEUE_DEAD, params | {"id": delivery_id})
+                ]
+        rows.sort(key=lambda r: (r["created_at"], r["seq"]))
+        return [delivery_row(row) for row in rows]
 
     # -- ACK correlation and registrations ---------------------------------------------------
 
@@ -639,6 +675,16 @@ SET state = :state, attempts = attempts + 1, last_error = :error,
     next_attempt_at = coalesce(:next, next_attempt_at), lease_until = NULL, updated_at = :now,
     worker = CASE WHEN :state = 'pending' THEN NULL ELSE worker END
 WHERE id = :id AND state = 'in_flight' AND worker = :worker
+"""
+
+_REQUEUE_DEAD = """
+UPDATE deliveries
+SET state = 'pending', next_attempt_at = :now, attempts = 0, claims = 0, worker = NULL,
+    lease_until = NULL, updated_at = :now
+WHERE state = 'dead'
+  AND (:id IS NULL OR id = :id)
+  AND (:recipient IS NULL OR recipient = :recipient)
+RETURNING rowid AS seq, *
 """
 
 _UPSERT_REGISTRATION = """
