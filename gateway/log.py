@@ -296,6 +296,20 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "bytes": "size of the fetched file in bytes",
             },
         ),
+        "transfer.intake_failed": EventSpec(
+            "error",
+            "A pulled file in the node's inbox could not be taken in. With `retried` true (the "
+            "database or disk was away) it stays in the inbox and the next pull turn tries "
+            "again; with `retried` false (larger than the upload limit) it was moved to the "
+            "inbox's `refused/` folder for a person to look at.",
+            {
+                "node": _NODE,
+                "transport": "`sftp` or `folder`",
+                "file_name": "name of the pulled file",
+                "error": "why intake failed",
+                "retried": "true when the file stays in the inbox for the next turn",
+            },
+        ),
         "reconcile.completed": EventSpec(
             "info",
             "A posted distribution statement was reconciled against this node's registrations.",

@@ -39,7 +39,7 @@ from yarl import URL
 from gateway.routing.partners import parse_registry
 from gateway.service.api import build_app
 from gateway.service.config import PullSpec
-from gateway.service.node import Node
+from gateway.service.node import Node, pull_inbox
 from gateway.service.pipeline import Pipeline
 from gateway.service.reconciliations import ReconcileService
 from gateway.store.blobs import BlobStore
@@ -507,7 +507,7 @@ async def test_a_folder_drop_never_pulls_a_file_with_an_unsafe_name(tmp_path: Pa
         await prs.pipeline.drain()
     finally:
         await prs.stop()
-    inbox = prs.config.data_dir / "inbox"
+    inbox = pull_inbox(prs.config.data_dir, pull)
     assert sorted(p.name for p in inbox.iterdir()) == []  # the plain one was pulled and consumed
     for name in unsafe:
         assert (drop / name).read_bytes() == DATA

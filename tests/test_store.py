@@ -524,6 +524,31 @@ def test_retries_wait_for_their_time_and_the_last_failure_dead_letters(
     assert not store.mark_retry(delivery_id, "w", "too late", retry_at)
 
 
+def test_dead_deliveries_are_requeued_by_id_recipient_or_all(store: Store) -> None:
+    """requeue_dead takes only dead rows: due now, attempts and claims from 0, the error kept."""
+    dead_a, dead_b, alive = routed_submission(store, recipients=("052", "058", "010"))
+    store.claim_due(START, 7200, "w", 10)  # a lease that outlasts the test's hour
+    assert store.mark_dead(dead_a, "w", "HTTP 201 without a submission_id")
+    assert store.mark_dead(dead_b, "w", "gave up after 8 attempts")
+    later = START + timedelta(hours=1)
+    assert store.delivery_counts() == {"pending": 0, "in_flight": 1, "delivered": 0, "dead": 2}
+    assert store.requeue_dead(later, delivery_ids=[alive, "dlv_missing"]) == []
+    assert store.requeue_dead(later, recipient="010") == []  # 010's delivery is not dead
+    [only_a] = store.requeue_dead(later, delivery_ids=[dead_a, dead_a, dead_b], recipient="052")
+    assert (only_a.id, only_a.state, only_a.attempts) == (dead_a, "pending", 0)
+    assert (only_a.next_attempt_at, only_a.worker, only_a.lease_until) == (later, None, None)
+    assert only_a.last_error == "HTTP 201 without a submission_id"
+    [rest] = store.requeue_dead(later)
+    assert rest.id == dead_b
+    assert store.requeue_dead(later) == []
+    assert store.delivery_counts() == {"pending": 2, "in_flight": 1, "delivered": 0, "dead": 0}
+    claimed = store.claim_due(later, 60, "w2", 10)
+    assert sorted(d.id for d in claimed) == sorted([dead_a, dead_b])
+    current = store.get_delivery(alive)
+    assert current is not None
+    assert (current.state, current.worker) == ("in_flight", "w")
+
+
 # -- ACK correlation and registrations ---------------------------------------------------------
 
 

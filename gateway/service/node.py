@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import secrets
 import socket
@@ -25,17 +26,18 @@ from gateway.service.delivery import DeliveryWorker
 from gateway.service.pipeline import Pipeline
 from gateway.service.reconciliations import ReconcileService
 from gateway.service.transports import TransportFactory
-from gateway.store import Store, StoreError
+from gateway.store import Store, StoreError, TooLarge
 from gateway.store.blobs import BlobStore
 from gateway.store.postgres import PostgresStore
 from gateway.store.sqlite import SqliteStore
-from gateway.transport.base import TransportError
+from gateway.transport.base import PART_SUFFIX, TransportError
 from gateway.transport.folder import FolderTransport
 from gateway.transport.sftp import SftpTransport
 from gateway.transport.signing import load_signing_key
 
 STOP_WAIT_SECONDS = 10.0
 RECOVER_INTERVAL_SECONDS = 30.0  # how often to look for submissions a dead process left
+REFUSED_FOLDER = "refused"  # in a pull inbox: files intake will never take (too large)
 
 
 def open_store(config: ServiceConfig) -> Store:
@@ -167,29 +169,63 @@ class Node:
         log.emit("service.stopped", node=self.society)
 
     async def _pull_loop(self, spec: PullSpec) -> None:
+        """Fetch into this pull's inbox, then take in everything the inbox holds.
+
+        A pulled file is marked picked up at its source as soon as its copy is in the inbox
+        (fsynced), before intake records it; a process killed in between leaves the copy there.
+        So each turn takes in every file the inbox holds, not only those just pulled: whatever
+        a previous run left is taken in at the next start, and intake's idempotency makes a
+        file taken in twice (killed after intake, before the copy was removed) one submission.
+        """
         source = self._pull_source(spec)
-        inbox = self.config.data_dir / "inbox"
+        inbox = pull_inbox(self.config.data_dir, spec)
         inbox.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(remove_partial_copies, inbox)  # only this loop writes here
         while not self._stop.is_set():
-            try:
-                files = await source.pull(inbox)
-            except TransportError:
-                files = []
-            for incoming in files:
-                sender = self.society if spec.own else self._sender_of(incoming.name)
-                await self.pipeline.receive_file(
-                    incoming.path, sender=sender, file_name=incoming.name, transport=spec.transport
-                )
-                log.emit(
-                    "transfer.pulled",
-                    node=self.society,
-                    transport=spec.transport,
-                    file_name=incoming.name,
-                    bytes=incoming.size,
-                )
-                incoming.path.unlink(missing_ok=True)
+            with contextlib.suppress(TransportError):  # what came before the error is in
+                await source.pull(inbox)
+            for path in await asyncio.to_thread(waiting_files, inbox):
+                if self._stop.is_set():
+                    break
+                await self._take_in(spec, path)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), spec.interval)
+
+    async def _take_in(self, spec: PullSpec, path: Path) -> None:
+        """Intake of one inbox file, then its removal; a failed intake leaves it for next turn."""
+        sender = self.society if spec.own else self._sender_of(path.name)
+        try:
+            size = (await asyncio.to_thread(path.stat)).st_size
+            await self.pipeline.receive_file(
+                path, sender=sender, file_name=path.name, transport=spec.transport
+            )
+        except TooLarge as error:  # never acceptable: set aside for a person, not retried
+            await asyncio.to_thread(set_aside, path)
+            self._intake_failed(spec, path, error, retried=False)
+            return
+        except (StoreError, OSError) as error:  # database or disk away: the next turn retries
+            self._intake_failed(spec, path, error, retried=True)
+            return
+        log.emit(
+            "transfer.pulled",
+            node=self.society,
+            transport=spec.transport,
+            file_name=path.name,
+            bytes=size,
+        )
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    def _intake_failed(
+        self, spec: PullSpec, path: Path, error: Exception, *, retried: bool
+    ) -> None:
+        log.emit(
+            "transfer.intake_failed",
+            node=self.society,
+            transport=spec.transport,
+            file_name=path.name,
+            error=str(error)[:300],
+            retried=retried,
+        )
 
     def _pull_source(self, spec: PullSpec) -> FolderTransport | SftpTransport:
         if spec.transport == "folder":
@@ -218,6 +254,39 @@ class Node:
             return "000"
         partner = self.registry.partner_for(code)
         return partner.society if partner is not None else code
+
+
+def pull_inbox(data_dir: Path, spec: PullSpec) -> Path:
+    """The folder one pull copies files into before intake, stable across restarts.
+
+    One per pull, named by its transport and address, so that a file left there by a killed
+    process is taken in with the right sender (own submissions or a partner's) when it restarts.
+    """
+    key = hashlib.sha256(f"{spec.transport}\n{spec.address}\n{spec.own}".encode()).hexdigest()
+    return data_dir / "inbox" / f"{spec.transport}-{key[:16]}"
+
+
+def waiting_files(inbox: Path) -> list[Path]:
+    """Complete copies in an inbox, by name; hidden names are copies still being written."""
+    with os.scandir(inbox) as entries:
+        return sorted(
+            Path(entry.path)
+            for entry in entries
+            if entry.is_file(follow_symlinks=False) and not entry.name.startswith(".")
+        )
+
+
+def remove_partial_copies(inbox: Path) -> None:
+    """Remove the hidden copies a killed pull left half written (its source is not marked)."""
+    for part in inbox.glob(f".*{PART_SUFFIX}"):
+        part.unlink(missing_ok=True)
+
+
+def set_aside(path: Path) -> None:
+    """Move an inbox file that intake refuses for good into the inbox's ``refused`` folder."""
+    refused = path.parent / REFUSED_FOLDER
+    refused.mkdir(exist_ok=True)
+    path.replace(refused / path.name)
 
 
 async def serve(config: ServiceConfig) -> None:
