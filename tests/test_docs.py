@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,20 @@ def test_report_keys_are_documented(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     for key in keys:
         assert f"`{key}`" in text, key
+
+
+def test_every_documented_api_error_status_is_in_the_openapi_document() -> None:
+    """Each row of docs/service.md's API table: its error statuses are the operation's answers."""
+    from gateway.service.openapi import OPENAPI  # noqa: PLC0415 - the service's imports here
+
+    table = (DOCS / "service.md").read_text().split("## HTTP API", 1)[1].split("\n\n", 2)[1]
+    checked = 0
+    for row in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        method, _, path = cells[0].strip("`").partition(" ")
+        path = path.split("?")[0].split("[")[0]
+        operation = OPENAPI["paths"][path][method.lower()]
+        for status in re.findall(r"`(\d{3}) [a-z_]+`", cells[2]):
+            assert status in operation["responses"], f"{method} {path}: {status}"
+            checked += 1
+    assert checked >= 10

@@ -12,11 +12,17 @@ _SIGNED: list[dict[str, list[str]]] = [{"GatewaySignature": []}]
 
 
 def _get(
-    summary: str, ok: str, *, signed: bool = True, params: list[Any] | None = None
+    summary: str,
+    ok: str,
+    *,
+    signed: bool = True,
+    params: list[Any] | None = None,
+    also: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    errors = dict.fromkeys(("401", "404", *also, "503"), _ERROR)
     operation: dict[str, Any] = {
         "summary": summary,
-        "responses": {"200": {"description": ok}, "401": _ERROR, "404": _ERROR},
+        "responses": {"200": {"description": ok}} | errors,
     }
     if signed:
         operation["security"] = _SIGNED
@@ -69,7 +75,10 @@ OPENAPI: dict[str, Any] = {
                     "200": {"description": "the same file again: the original receipt"},
                     "400": _ERROR,
                     "401": _ERROR,
+                    "408": _ERROR,
                     "413": _ERROR,
+                    "415": _ERROR,
+                    "503": _ERROR,
                 },
             },
             **_get("the caller's submissions", "the list"),
@@ -78,10 +87,10 @@ OPENAPI: dict[str, Any] = {
             "one submission, with its deliveries", "the submission", params=_ID
         ),
         "/v1/submissions/{id}/report": _get(
-            "its validation report (docs/reports.md)", "JSON report", params=_ID
+            "its validation report (docs/reports.md)", "JSON report", params=_ID, also=("409",)
         ),
         "/v1/submissions/{id}/ack": _get(
-            "its acknowledgement file (CWR ACK or ack XML)", "the file", params=_ID
+            "its acknowledgement file (CWR ACK or ack XML)", "the file", params=_ID, also=("409",)
         ),
         "/v1/reconciliations": {
             "post": {
@@ -105,8 +114,11 @@ OPENAPI: dict[str, Any] = {
                     "200": {"description": "the reconciliation in the format asked for"},
                     "400": _ERROR,
                     "401": _ERROR,
+                    "408": _ERROR,
                     "413": _ERROR,
+                    "415": _ERROR,
                     "422": _ERROR,
+                    "503": _ERROR,
                 },
             },
         },
