@@ -174,6 +174,10 @@ def secure_iterparse(
             yield event, element
     except etree.XMLSyntaxError as error:
         line = error.lineno or None
+        if "Excessive depth" in str(error):  # libxml2 (2.14+) parsed a block ahead of our count
+            raise XmlRefused(
+                "too_deep", f"elements nest deeper than {limits.max_depth} levels", line
+            ) from None
         if "XML_PARSE_HUGE" in str(error):  # libxml2's own bound on one text node or name
             raise XmlRefused(
                 "too_large", "a text node or name exceeds the parser's size limit (10 MB)", line
