@@ -46,6 +46,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.sqlite import DEFAULT_BUSY_TIMEOUT_MS, SqliteStore
 from gateway.transport.base import DELIVERY_MARKER
 from gateway.transport.signing import (
+    CLOCK_WINDOW_SECONDS,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     generate_signing_key,
@@ -57,6 +58,9 @@ prs_and_mcsc = test_service.prs_and_mcsc  # the running PRS and MCSC nodes, shar
 HANG_GUARD = 60.0  # seconds; only ever reached by a deadlock
 LIMIT = 1 << 20  # PRS's max_upload_bytes in the prs_and_mcsc fixture
 DATA = SUBMISSION.read_bytes()
+# Wall-clock forgeries sit a minute outside the window: timestamps are whole seconds and the
+# request takes time to arrive, so 301 s could land back inside it on a loaded machine.
+OUTSIDE_WINDOW = CLOCK_WINDOW_SECONDS + 60
 
 
 # -- what a node holds -------------------------------------------------------------------------
@@ -549,8 +553,14 @@ FORGERIES: dict[str, tuple[Forge, str]] = {
         lambda path, digest: sign_request("POST", path, digest, generate_signing_key()),
         "unknown_key",
     ),
-    "signed 301 s ago": (lambda p, d: _signed(p, d, now=time.time() - 301), "clock_skew"),
-    "signed 301 s ahead": (lambda p, d: _signed(p, d, now=time.time() + 301), "clock_skew"),
+    "signed a minute before the window": (
+        lambda p, d: _signed(p, d, now=time.time() - OUTSIDE_WINDOW),
+        "clock_skew",
+    ),
+    "signed a minute past the window": (
+        lambda p, d: _signed(p, d, now=time.time() + OUTSIDE_WINDOW),
+        "clock_skew",
+    ),
     "no signature header": (_without_signature, "missing_auth"),
     "a timestamp changed after signing": (_timestamp_changed, "bad_signature"),
     "signed for another file name": (
