@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reconcile_data import (
     CINDERS_ISWC,
@@ -182,8 +182,17 @@ def test_every_minor_unit_paid_is_matched_or_in_suspense(drawn: list[Drawn], cur
     assert result.totals_home == home
 
 
+# Found by hypothesis: a zero-share line makes the work's use paid on the whole while the lines
+# that state a share net to less than nothing; the missing co-party was expected a negative sum.
+REVERSAL_BESIDE_A_ZERO_SHARE = [
+    Drawn(PAYEES[0], share=0, minor=2, territory=FRANCE, use_type="Broadcast", copies=1),
+    Drawn(PAYEES[0], share=2500, minor=-1, territory=FRANCE, use_type="Broadcast", copies=1),
+]
+
+
 @PROPERTIES
 @given(drawn=drawn_lines(copies=3), currency=currencies)
+@example(drawn=REVERSAL_BESIDE_A_ZERO_SHARE, currency="EUR")
 def test_no_discrepancy_puts_a_negative_amount_at_stake(drawn: list[Drawn], currency: str) -> None:
     result = run(statement_lines(drawn, currency), currency)
     for found in result.discrepancies:

@@ -346,8 +346,10 @@ class Reconciler:
                             run, line, key.work, registered=registered, expected=expected, net=net
                         )
                     )
-            if paid <= 0:
-                continue  # an adjustment or reversal says nothing about who else was due
+            if paid <= 0 or (group.share and group.net <= 0):
+                # An adjustment or reversal says nothing about who else was due; nor does a
+                # rate from lines that net to nothing or less (zero-share lines aside).
+                continue
             on = key.start or header.period_start
             parties = self.registry.works[key.work].parties
             for index, party in enumerate(parties):
