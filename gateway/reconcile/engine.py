@@ -31,13 +31,12 @@ its period end); suspense at home is paid minus matched, so the totals add up th
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any
 
 from gateway.model import (
     StatementHeader,
@@ -47,7 +46,7 @@ from gateway.model import (
     TotalsAdder,
 )
 from gateway.reconcile.fx import Rate, RateTable, convert_at
-from gateway.reconcile.match import DEFAULT_THRESHOLD, Match, Matcher, find_party
+from gateway.reconcile.match import DEFAULT_THRESHOLD, Match, Matcher, find_party_by
 from gateway.reconcile.money import (
     MoneyError,
     currency_units,
@@ -77,22 +76,38 @@ class ReconcileOptions:
     remittance_band: Decimal = Decimal("0.05")  # beyond 5 % off, the money itself is wrong
 
 
-class _GroupKey(NamedTuple):
-    work: int
-    territory: str
-    use_type: str
-    start: date | None
-    end: date | None
-
-
 @dataclass(slots=True)
-class _Group:
-    """Lines paying one work for one territory, use and period: their rate and parties."""
+class _Who:
+    """What a line says of whom it pays (title, identifiers, party), interned per statement.
 
-    net: int = 0  # minor units of lines with a share
-    share: int = 0  # their shares, summed
-    parties: set[int] = field(default_factory=set)
-    zero_share: list[tuple[StatementLine, int]] = field(default_factory=list)
+    Everything here follows from those values alone, so each distinct set is worked out once:
+    the match, the party within the work, its registered shares by (territory, day).
+    """
+
+    id: int
+    match: Match
+    party: int | None  # index of the work's party paid; None: unmatched, or not a party of it
+    bit: int  # 1 << party: the party's mark in a group's set of parties paid
+    shares: dict[tuple[str, date], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """What a line says of the use paid: share, territory, use type, period; interned."""
+
+    id: int
+    share: int
+    place: tuple[str, date]  # territory and the day its registered share is read on
+    group: int  # index of (territory, use type, period) in _Run.group_places
+
+
+# A group: lines paying one work for one territory, use and period. A list, not an object:
+# the quick path touches one per line. [net of lines with a share (minor units), their shares
+# summed, the parties paid as a bit set, the zero-share lines with their registered share].
+_NET, _SHARE, _PARTIES, _ZERO = 0, 1, 2, 3
+_Group = list[Any]  # [int, int, int, list[tuple[StatementLine, int]] | None]
+_AMOUNT_BIAS = 1 << 62  # amounts packed into a duplicate key as 64-bit fields: |amount| < 2**62
+_WHERE_BITS = 32
 
 
 @dataclass(slots=True)
@@ -107,9 +122,15 @@ class _Run:
     lines: int = 0
     matched_lines: int = 0
     methods: Counter[str] = field(default_factory=Counter)
-    seen: dict[bytes, int] = field(default_factory=dict)  # line digest -> first line number
-    copies: dict[bytes, list[StatementLine]] = field(default_factory=dict)
-    groups: dict[_GroupKey, _Group] = field(default_factory=dict)
+    # Duplicates: a line's payment key (see _payment_key) -> its first line number.
+    seen: dict[object, int] = field(default_factory=dict)
+    copies: dict[object, list[StatementLine]] = field(default_factory=dict)
+    whos: dict[tuple[str, ...], _Who] = field(default_factory=dict)
+    party_shares: dict[tuple[int, int], dict[tuple[str, date], int]] = field(default_factory=dict)
+    wheres: dict[tuple[object, ...], _Where] = field(default_factory=dict)
+    places: dict[tuple[str, str, date | None, date | None], int] = field(default_factory=dict)
+    group_places: list[tuple[str, str, date | None, date | None]] = field(default_factory=list)
+    groups: dict[tuple[int, int], _Group] = field(default_factory=dict)  # (work, place) ->
     found: list[Discrepancy] = field(default_factory=list)
     adder: TotalsAdder = field(default_factory=TotalsAdder)
     declared: StatementTotals | None = None
@@ -135,6 +156,7 @@ class Reconciler:
         self._matchers: dict[tuple[str, ...], Matcher] = {}
         self._parties: dict[tuple[int, str, str, str], int | None] = {}
         self._shares: dict[tuple[int, int, str, str, date], int] = {}
+        self._shares_by_records: dict[tuple[object, ...], int] = {}
 
     def add_statement(self, items: Iterable[object]) -> None:
         """Reconcile one statement from its reader's output (header, lines, totals, issues)."""
@@ -159,6 +181,16 @@ class Reconciler:
             first = f": {pending[0]}" if pending else ""
             raise ReconcileError(f"the statement has no readable header{first}")
 
+    def statement_run(self, header: StatementHeader) -> _Run | None:
+        """The statement being reconciled whose header this is (the last one added), if any."""
+        if self._runs and self._runs[-1].header is header:
+            return self._runs[-1]
+        return None
+
+    def matcher_for(self, header: StatementHeader) -> Matcher:
+        """The matcher of the societies a statement names (one per set of societies)."""
+        return self._matcher(header)
+
     def _matcher(self, header: StatementHeader) -> Matcher:
         societies = (header.sender_society, header.paying_society, header.source_society)
         matcher = self._matchers.get(societies)
@@ -174,42 +206,47 @@ class Reconciler:
         run.paid += net
         run.adder.add(line)
         match = self._matcher(run.header).match(line)
-        digest = _digest(line, match)
-        first = run.seen.get(digest)
+        who = self.who(
+            run, match, line.iswc, line.sender_work_id, line.submitter_work_id, line.work_title,
+            line.ip_ipi_name_number, line.ip_name, line.ip_role,
+        )  # fmt: skip
+        where = self.where(
+            run, line.share, line.territory, line.use_type, line.period_start, line.period_end
+        )
+        key = _payment_key(who, where, line, run.units)
+        first = run.seen.get(key)
         if first is not None:
-            run.copies.setdefault(digest, []).append(line)
+            run.copies.setdefault(key, []).append(line)
             if match.work is not None:
                 run.matched += net
                 run.matched_lines += 1
             run.methods[match.method] += 1
             return
-        run.seen[digest] = line.line_number
+        run.seen[key] = line.line_number
         run.methods[match.method] += 1
         if match.work is None:
             run.found.append(self._unmatched(run, line, match, net))
             return
         run.matched += net
         run.matched_lines += 1
-        self._expect(run, line, match.work, net)
+        self._expect(run, line, match.work, who, where, net)
 
-    def _expect(self, run: _Run, line: StatementLine, work: int, net: int) -> None:
-        header = run.header
-        party = self._party(work, line)
+    def _expect(  # noqa: PLR0917 - the line and what was worked out of it
+        self, run: _Run, line: StatementLine, work: int, who: _Who, where: _Where, net: int
+    ) -> None:
+        party = who.party
         if party is None:
             run.found.append(self._unregistered(run, line, work, net))
             return
-        on = line.period_start or header.period_start
-        registered = self._share(work, party, header.right_type, line.territory, on)
-        group_key = _GroupKey(
-            work, line.territory, line.use_type, line.period_start, line.period_end
-        )
+        registered = self.registered_share(run, work, who, where)
+        group_key = (work, where.group)
         group = run.groups.get(group_key)
         if group is None:
-            group = run.groups[group_key] = _Group()
-        group.parties.add(party)
+            group = run.groups[group_key] = [0, 0, 0, None]
+        group[_PARTIES] |= who.bit
         if line.share:
-            group.net += net
-            group.share += line.share
+            group[_NET] += net
+            group[_SHARE] += line.share
         if line.share and line.share == registered:
             run.expected += net
         elif line.share:
@@ -221,12 +258,60 @@ class Reconciler:
                 )
             )
         else:
-            group.zero_share.append((line, registered))
+            if group[_ZERO] is None:
+                group[_ZERO] = []
+            group[_ZERO].append((line, registered))
 
-    def _party(self, work: int, line: StatementLine) -> int | None:
-        key = (work, line.ip_ipi_name_number, line.ip_name, line.ip_role)
+    def who(  # noqa: PLR0917 - the values of a line that say whom it pays
+        self, run: _Run, match: Match, iswc: str, sender_id: str, submitter_id: str, title: str,
+        ipi: str, name: str, role: str,
+    ) -> _Who:  # fmt: skip
+        """The interned party paid by a line stating these values (``match`` is their match)."""
+        key = (iswc, sender_id, submitter_id, title, ipi, name, role)
+        found = run.whos.get(key)
+        if found is None:
+            party = None
+            if match.work is not None:
+                party = self._party(match.work, ipi, name, role)
+            shares: dict[tuple[str, date], int] = {}
+            if party is not None:  # one table per party of a work, whichever text names it
+                shares = run.party_shares.setdefault((match.work, party), shares)  # type: ignore[arg-type]
+            found = run.whos[key] = _Who(
+                len(run.whos), match, party, 0 if party is None else 1 << party, shares
+            )
+        return found
+
+    def where(  # noqa: PLR0917 - the values of a line that say what use it pays
+        self, run: _Run, share: int, territory: str, use_type: str, start: date | None,
+        end: date | None,
+    ) -> _Where:  # fmt: skip
+        """The interned use paid by a line stating these values."""
+        key = (share, territory, use_type, start, end)
+        found = run.wheres.get(key)
+        if found is None:
+            place = (territory, use_type, start, end)
+            group = run.places.get(place)
+            if group is None:
+                group = run.places[place] = len(run.group_places)
+                run.group_places.append(place)
+            on = start or run.header.period_start
+            found = run.wheres[key] = _Where(len(run.wheres), share, (territory, on), group)
+        return found
+
+    def registered_share(self, run: _Run, work: int, who: _Who, where: _Where) -> int:
+        """The share registered for the party ``who`` pays, where and when ``where`` says."""
+        share = who.shares.get(where.place)
+        if share is None:
+            assert who.party is not None  # noqa: S101 - callers ask only for a party found
+            territory, on = where.place
+            share = self._share(work, who.party, run.header.right_type, territory, on)
+            who.shares[where.place] = share
+        return share
+
+    def _party(self, work: int, ipi: str, name: str, role: str) -> int | None:
+        key = (work, ipi, name, role)
         if key not in self._parties:
-            self._parties[key] = find_party(self.registry.works[work], line)
+            self._parties[key] = find_party_by(self.registry.works[work], ipi, name, role)
         return self._parties[key]
 
     def _share(self, work: int, party: int, right: str, territory: str, on: date) -> int:
@@ -234,7 +319,13 @@ class Reconciler:
         share = self._shares.get(key)
         if share is None:
             registered = self.registry.works[work].parties[party]
-            share = self._shares[key] = registered.collection_share(right, territory, on)
+            # The share follows from the party's records alone; parties often have the same.
+            records = (registered.territories, registered.ownership, right, territory, on)
+            share = self._shares_by_records.get(records)
+            if share is None:
+                share = registered.collection_share(right, territory, on)
+                self._shares_by_records[records] = share
+            self._shares[key] = share
         return share
 
     # -- the result -------------------------------------------------------------------------
@@ -333,9 +424,10 @@ class Reconciler:
         header = run.header
         right = header.right_type
         ours = RIGHT_INDEX[right]
-        for key, group in run.groups.items():
-            paid = group.net
-            for line, registered in group.zero_share:
+        for (work, place), group in run.groups.items():
+            territory, use_type, start, _ = run.group_places[place]
+            paid = group[_NET]
+            for line, registered in group[_ZERO] or ():
                 net = int(line.net.scaleb(run.units))
                 paid += net
                 expected = _at_rate(group, registered, net)
@@ -343,23 +435,26 @@ class Reconciler:
                 if expected != net:
                     run.found.append(
                         self._share_finding(
-                            run, line, key.work, registered=registered, expected=expected, net=net
+                            run, line, work, registered=registered, expected=expected, net=net
                         )
                     )
-            if paid <= 0 or (group.share and group.net <= 0):
+            if paid <= 0 or (group[_SHARE] and group[_NET] <= 0):
                 # An adjustment or reversal says nothing about who else was due; nor does a
                 # rate from lines that net to nothing or less (zero-share lines aside).
                 continue
-            on = key.start or header.period_start
-            parties = self.registry.works[key.work].parties
+            on = start or header.period_start
+            parties = self.registry.works[work].parties
+            paid_parties = group[_PARTIES]
             for index, party in enumerate(parties):
-                if index in group.parties or party.societies[ours] != header.recipient_society:
+                if paid_parties >> index & 1 or party.societies[ours] != header.recipient_society:
                     continue
-                share = self._share(key.work, index, right, key.territory, on)
+                share = self._share(work, index, right, territory, on)
                 if share:
                     expected = _at_rate(group, share, 0)  # > 0: the group's net is
                     run.expected += expected
-                    run.found.append(self._missing(run, key, index, share, expected, group))
+                    run.found.append(
+                        self._missing(run, work, territory, use_type, index, share, expected, group)
+                    )
         run.groups.clear()
 
     def _duplicates(self, run: _Run) -> None:
@@ -508,13 +603,13 @@ class Reconciler:
         )
 
     def _missing(  # noqa: PLR0917 - one finding's facts
-        self, run: _Run, key: _GroupKey, party: int, share: int, expected: int, group: _Group
-    ) -> Discrepancy:
-        registered = self.registry.works[key.work]
+        self, run: _Run, work: int, territory: str, use_type: str, party: int, share: int,
+        expected: int, group: _Group,
+    ) -> Discrepancy:  # fmt: skip
+        registered = self.registry.works[work]
         who = registered.parties[party]
-        territory, use_type = key.territory, key.use_type
         currency = run.header.currency
-        rate = "" if group.share else "; no line of it states a share, so the amount is unknown"
+        rate = "" if group[_SHARE] else "; no line of it states a share, so the amount is unknown"
         return _finding(
             run,
             "missing_party",
@@ -537,9 +632,9 @@ class Reconciler:
 
 def _at_rate(group: _Group, share: int, fallback: int) -> int:
     """``share`` of the work at the rate its paying lines show (``fallback`` when none does)."""
-    if not group.share:
+    if not group[_SHARE]:
         return fallback
-    return scale_half_even(group.net, share, group.share)
+    return scale_half_even(group[_NET], share, group[_SHARE])
 
 
 def _finding(  # noqa: PLR0917 - kind, direction, amount, line and message make a finding
@@ -588,18 +683,35 @@ def _finding(  # noqa: PLR0917 - kind, direction, amount, line and message make 
     )
 
 
-def _digest(line: StatementLine, match: Match) -> bytes:
-    """What makes two lines the same payment: everything but the line number, as 16 bytes."""
-    work = match.work if match.work is not None else -1
-    text = "\x1f".join(
-        (
-            str(work), line.iswc, line.sender_work_id, line.submitter_work_id, line.work_title,
-            line.ip_ipi_name_number, line.ip_name, line.ip_role, str(line.share), line.territory,
-            line.use_type, str(line.period_start), str(line.period_end), str(line.gross),
-            str(line.deductions), str(line.net),
-        )
-    )  # fmt: skip
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+def payment_key(who: int, where: int, gross: int, deductions: int, net: int) -> int:
+    """What makes two lines the same payment, all but the line number, packed in one integer.
+
+    ``who`` and ``where`` are the interned ids of what the line says of the party and the use;
+    the amounts are in minor units (|amount| < 2**62). Equal keys: equal lines.
+    """
+    return (
+        ((((who << _WHERE_BITS | where) << 64 | gross + _AMOUNT_BIAS) << 64)
+         | deductions + _AMOUNT_BIAS) << 64
+    ) | net + _AMOUNT_BIAS  # fmt: skip
+
+
+def _payment_key(who: _Who, where: _Where, line: StatementLine, units: int) -> object:
+    """The line's payment key: :func:`payment_key` when its amounts are at the currency's scale.
+
+    Amounts at another scale (``10.5`` in EUR) or a negative zero differ, as text, from the
+    same value written plainly; such a line gets a tuple of the texts, never equal to an
+    integer key, so two lines are the same payment exactly when their values and texts are.
+    """
+    minor: list[int] = []
+    for amount in (line.gross, line.deductions, line.net):
+        exponent = amount.as_tuple().exponent
+        value = int(amount.scaleb(units)) if exponent == -units else None
+        if value is None or (not value and amount.is_signed()) or abs(value) >= _AMOUNT_BIAS:
+            return (who.id, where.id, str(line.gross), str(line.deductions), str(line.net))
+        minor.append(value)
+    if where.id >> _WHERE_BITS:
+        return (who.id, where.id, *minor)
+    return payment_key(who.id, where.id, *minor)
 
 
 def _keep_issue(run: _Run, issue: StatementIssue) -> None:

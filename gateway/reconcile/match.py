@@ -35,6 +35,7 @@ NAME_WEIGHT = 0.3
 PARTY_NAME_THRESHOLD = 85.0  # a party found by name alone must score at least this
 _CANDIDATES_PER_TOKEN = 2  # posting lists (rarest title words) searched per fuzzy query
 _SHORTLIST = 20  # works scored in full after the title-only pass
+_TITLE_MEMO_SIZE = 4096  # normalized query titles whose title scores are kept
 _PUNCTUATION = re.compile(r"[^0-9A-Z]+")
 
 
@@ -79,13 +80,15 @@ class Matcher:
 
     def match(self, line: StatementLine) -> Match:
         """The work ``line`` pays for, by the first method that names exactly one."""
-        key = (
-            line.iswc,
-            line.sender_work_id,
-            line.submitter_work_id,
-            line.work_title,
-            line.ip_name,
+        return self.match_values(
+            line.iswc, line.sender_work_id, line.submitter_work_id, line.work_title, line.ip_name
         )
+
+    def match_values(
+        self, iswc: str, sender_id: str, submitter_id: str, title: str, name: str
+    ) -> Match:
+        """:meth:`match` on a line's identifying values (as the statement readers give them)."""
+        key = (iswc, sender_id, submitter_id, title, name)
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = self._match(*key)
@@ -124,11 +127,24 @@ class _FuzzyIndex:
                 for word in set(title.split()):
                     self.postings.setdefault(word, []).append(entry)
         self.names = [tuple(normalize(p.name) for p in work.parties) for work in works]
+        self._title_memo: dict[str, dict[int, float]] = {}
 
     def best(self, title: str, name: str, threshold: float) -> Match:
         query = normalize(title)
         if not query or not self.titles:
             return NO_MATCH
+        by_work = self._title_memo.get(query)
+        if by_work is None:
+            if len(self._title_memo) >= _TITLE_MEMO_SIZE:
+                self._title_memo.clear()
+            by_work = self._title_memo[query] = self._title_scores(query)
+        return self._ranked(by_work, name, threshold)
+
+    def _title_scores(self, query: str) -> dict[int, float]:
+        """The best title score of each shortlisted work (the title alone decides them).
+
+        Several parties of a work share its title: the title pass runs once per title.
+        """
         entries = self._candidates(query)
         if entries is None:  # no word of the title is known: score every title
             scored = process.extract(
@@ -145,6 +161,9 @@ class _FuzzyIndex:
         by_work: dict[int, float] = {}
         for work, score in title_scores:
             by_work[work] = max(score, by_work.get(work, 0.0))
+        return by_work
+
+    def _ranked(self, by_work: dict[int, float], name: str, threshold: float) -> Match:
         wanted = normalize(name)
         ranked = sorted(
             ((round(self._score(work, title_score, wanted), 2), work)
@@ -183,7 +202,12 @@ def find_party(work: RegisteredWork, line: StatementLine) -> int | None:
 
     Callers remember the answer per work and party: the name comparison is not free.
     """
-    return _find_party(work.parties, line.ip_ipi_name_number, line.ip_name, line.ip_role)
+    return find_party_by(work, line.ip_ipi_name_number, line.ip_name, line.ip_role)
+
+
+def find_party_by(work: RegisteredWork, ipi: str, name: str, role: str) -> int | None:
+    """:func:`find_party` on a line's party values."""
+    return _find_party(work.parties, ipi, name, role)
 
 
 def _find_party(parties: tuple[RegisteredParty, ...], ipi: str, name: str, role: str) -> int | None:

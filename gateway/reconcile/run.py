@@ -19,6 +19,7 @@ from gateway.model import StatementRefused
 from gateway.reconcile.engine import ReconcileOptions, Reconciler
 from gateway.reconcile.fx import RateTable, load_rates
 from gateway.reconcile.money import MoneyError
+from gateway.reconcile.quick import quick_rows
 from gateway.reconcile.registry import RegistryError, WorkRegistry, load_registrations
 from gateway.reconcile.remittance import Remittance
 from gateway.reconcile.result import ReconcileError, Reconciliation
@@ -62,7 +63,8 @@ def add_statement(reconciler: Reconciler, stream: BinaryIO, *, source: str) -> N
         elif kind.startswith("xml:"):
             raise ReconcileError(f"{source}: is {kind}, not a distribution statement")  # noqa: TRY301 - one message for every refusal below
         else:
-            reconciler.add_statement(read_statement_csv(stream, source=source))
+            quick = quick_rows(reconciler)
+            reconciler.add_statement(read_statement_csv(stream, source=source, quick=quick))
     except StatementRefused as refusal:
         raise ReconcileError(f"{source}: {refusal}") from None
     except ReconcileError as error:

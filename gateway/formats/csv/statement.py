@@ -31,6 +31,11 @@ from gateway.model import (
 
 T = TypeVar("T")
 StatementItem = StatementHeader | StatementLine | StatementIssue
+# A row taker: given a good row stating the header facts (the row, the line it starts on, its
+# ordinal), it takes the row itself (True) or leaves it to the reader (False).
+RowTaker = Callable[[list[str], int, int], bool]
+# Called once the header is read (and yielded): a row taker for the statement's rows, or None.
+QuickRows = Callable[[StatementHeader, Mapping[str, int]], RowTaker | None]
 
 # Facts of the whole statement, repeated on each row, with their parsers.
 HEADER_COLUMNS: dict[str, Callable[[str], object]] = {
@@ -99,13 +104,23 @@ class CsvLimits:
 
 
 def read_statement_csv(
-    stream: TextIO | BinaryIO, *, source: str = "", limits: CsvLimits | None = None
+    stream: TextIO | BinaryIO,
+    *,
+    source: str = "",
+    limits: CsvLimits | None = None,
+    quick: QuickRows | None = None,
 ) -> Iterator[StatementItem]:
     """The header (once, before its first line), the lines and the issues of a CSV statement.
 
     A binary stream must be UTF-8 (a byte-order mark is dropped); a text stream should be opened
     with ``newline=""``. Raises :class:`StatementRefused` when there is no usable header row.
     CSV carries no totals: sum the lines (``gateway.model.sum_totals``) where they are needed.
+
+    ``quick``, when given, is asked for a :data:`RowTaker` once the header has been yielded;
+    every later row that is readable (no source problem, wide enough, stating the first row's
+    header facts as text) is offered to it first, and a row it takes is not yielded. A taker
+    must take only rows whose every value is good (the reader would yield a line for them):
+    the rest it leaves, and the reader yields their line or issues as usual.
     """
     limits = limits or CsvLimits()
     lines = SourceLines(stream, limits.max_line_length)
@@ -114,18 +129,23 @@ def read_statement_csv(
     reader = _RowReader(columns, source)
     ordinal = 0
     start = lines.number + 1  # where the next row begins
+    take: RowTaker | None = None
     while True:
         try:
             for row in rows:
                 if lines.problems:
                     ordinal += 1
                     yield from _locate(lines.take_problems(), row, columns)
+                elif take and reader.states_facts(row) and take(row, start, ordinal + 1):
+                    ordinal += 1  # taken by the consumer (a row of good values)
                 elif (line := reader.good_line(row, start, ordinal + 1)) is not None:
                     ordinal += 1  # nearly every row: good values and the usual header facts
                     yield line
                 elif any(cell.strip() for cell in row):  # blank lines carry nothing
                     ordinal += 1
                     yield from reader.row(row, start, ordinal)
+                    if quick is not None and reader.header is not None:
+                        take, quick = quick(reader.header, columns), None  # asked once
                 start = lines.number + 1
         except csv.Error as error:
             yield from lines.take_problems()
@@ -235,6 +255,19 @@ class _RowReader:
         self._raw_facts_of = itemgetter(*(columns[n] for n in HEADER_COLUMNS if n in columns))
         self._raw_facts: tuple[str, ...] = ()
         self._lines: _LineBuilder | None = None
+
+    @property
+    def header(self) -> StatementHeader | None:
+        """The statement's header, once a row has stated it."""
+        return self._header
+
+    def states_facts(self, row: list[str]) -> bool:
+        """Whether the row is wide enough and states the header facts as the first row did."""
+        return (
+            self._lines is not None
+            and len(row) >= self._width
+            and self._raw_facts_of(row) == self._raw_facts
+        )
 
     def good_line(self, row: list[str], line: int, ordinal: int) -> StatementLine | None:
         """The line of a row stating the first row's header facts with every value good.

@@ -1,0 +1,260 @@
+"""The quick path of reconciling a CSV statement: plain good rows taken as text, no line objects.
+
+A CSV row states whom it pays (title, identifiers, party), what use (share, territory, use
+type, period) and its amounts. Statements repeat the first two from row to row, so each
+distinct text of them is read, matched and looked up once (:class:`_Who` and :class:`_Where`
+of ``gateway.reconcile.engine``, the same interned values the engine's general path works
+with); a row then costs its amounts (read as integers of minor units when written plainly),
+its payment key (the duplicate check) and its group's sums.
+
+Only the plain case is taken: a matched work, a party of it, the registered share paid, amounts
+at the currency's scale, a payment key not seen before. Anything else (a bad value, an
+unmatched line, another share, a zero share, a duplicate, a negative zero) is left to the
+reader, which builds the line for the engine's general path. So findings are always made by
+the general path, and both paths agree on every line (a property test checks it).
+
+CSV statements declare no totals, so the quick path does not feed the totals adder (which
+only the check of declared totals reads).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from gateway.formats import statement_values as values
+from gateway.formats.csv.statement import QuickRows, RowTaker
+from gateway.model import StatementHeader
+from gateway.reconcile.engine import (
+    _AMOUNT_BIAS,
+    _NET,
+    _PARTIES,
+    _SHARE,
+    _WHERE_BITS,
+    _Run,
+    _Where,
+    _Who,
+)
+
+if TYPE_CHECKING:
+    from gateway.reconcile.engine import Reconciler
+
+# Whom a row pays: the columns and their parsers, in the order Reconciler.who takes them.
+_WHO_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("iswc", values.iswc),
+    ("sender_work_id", values.work_number),
+    ("submitter_work_id", values.work_number),
+    ("work_title", values.text),
+    ("ip_ipi_name_number", values.ipi_name_number),
+    ("ip_name", values.text),
+    ("ip_role", values.role),
+)
+# Checked, not used: a bad value in them makes the row the reader's.
+_CHECKED_COLUMNS = (("isrcs", values.isrc_list), ("ip_ipi_base_number", values.ipi_base_number))
+_WHERE_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("share", values.share),
+    ("territory", values.tis_territory),
+    ("use_type", values.use_type),
+    ("use_period_start", values.optional_date),
+    ("use_period_end", values.optional_date),
+)
+_TYPED_COLUMNS = (
+    "deduction_administration_fee",
+    "deduction_social_cultural",
+    "deduction_withholding_tax",
+    "deduction_other_tax",
+    "deduction_bank_charge",
+    "deduction_other",
+)
+
+
+def quick_rows(reconciler: Reconciler) -> QuickRows:
+    """The ``quick`` argument of ``read_statement_csv`` for a statement fed to ``reconciler``."""
+
+    def start(header: StatementHeader, columns: Mapping[str, int]) -> RowTaker | None:
+        run = reconciler.statement_run(header)
+        amount = values.plain_amount_pattern(header.currency)
+        if run is None or amount is None:
+            return None
+        return _QuickRows(reconciler, run, columns, amount).take
+
+    return start
+
+
+def _getter(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The cells at ``indexes`` as a tuple (one index: still a tuple)."""
+    if len(indexes) == 1:
+        at = indexes[0]
+        return lambda row: (row[at],)
+    return itemgetter(*indexes)
+
+
+class _QuickRows:
+    """Takes the plain rows of one statement (see the module docstring)."""
+
+    def __init__(
+        self, reconciler: Reconciler, run: _Run, columns: Mapping[str, int], amount: str
+    ) -> None:
+        self._reconciler = reconciler
+        self._run = run
+        self._matcher = reconciler.matcher_for(run.header)
+        # Absent optional columns read as empty on every row: left out of the texts compared.
+        self._who_names = [n for n, _ in (*_WHO_COLUMNS, *_CHECKED_COLUMNS) if n in columns]
+        self._who_of = _getter([columns[n] for n in self._who_names])
+        self._where_names = [n for n, _ in _WHERE_COLUMNS if n in columns]
+        self._where_of = _getter([columns[n] for n in self._where_names])
+        parsers = dict((*_WHO_COLUMNS, *_CHECKED_COLUMNS, *_WHERE_COLUMNS))
+        self._who_memos = tuple(_Memo(parsers[n]) for n in self._who_names)
+        self._where_memos = tuple(_Memo(parsers[n]) for n in self._where_names)
+        self._whos: dict[tuple[str, ...], _Who | None] = {}  # None: leave such rows
+        self._wheres: dict[tuple[str, ...], _Where | None] = {}
+        self._numbered = "line_number" in columns
+        typed = [n for n in _TYPED_COLUMNS if n in columns]
+        self._typed = len(typed)
+        names = ["line_number"] if self._numbered else []
+        names += ["gross_amount", "deductions", "net_amount", *typed]
+        self._numbers_of = _getter([columns[n] for n in names])
+        pattern = ["[0-9]{1,18}"] if self._numbered else []  # line 0 is left to the reader
+        pattern += [amount, f"(?:{amount})?", amount, *[f"(?:{amount})?"] * len(typed)]
+        self._plain = re.compile(r"\|".join(pattern)).fullmatch
+
+    def take(self, row: list[str], start: int, ordinal: int) -> bool:  # noqa: PLR0911 - one row, inline for speed
+        """Reconcile the row here when it is plain (True); else leave it to the reader."""
+        del start  # findings, which need the source line, are the general path's
+        text = self._who_of(row)
+        who = self._whos.get(text)
+        if who is None and (text in self._whos or (who := self._learn_who(text)) is None):
+            return False
+        text = self._where_of(row)
+        where = self._wheres.get(text)
+        if where is None and (text in self._wheres or (where := self._learn_where(text)) is None):
+            return False
+        numbers = self._numbers_of(row)
+        if not self._plain("|".join(numbers)):
+            return False
+        if self._numbered:
+            number = int(numbers[0])
+            if not number:
+                return False
+            gross_text, deductions_text, net_text = numbers[1:4]
+            typed = numbers[4:]
+        else:
+            number = ordinal
+            gross_text, deductions_text, net_text = numbers[:3]
+            typed = numbers[3:]
+        gross = int(gross_text.replace(".", ""))
+        net = int(net_text.replace(".", ""))
+        if (not gross and gross_text[0] == "-") or (not net and net_text[0] == "-"):
+            return False  # a negative zero: a text of its own in the duplicate check
+        if deductions_text:
+            deductions = int(deductions_text.replace(".", ""))
+            if not deductions and deductions_text[0] == "-":
+                return False
+        else:
+            deductions = 0
+        if self._typed and any(typed):
+            total = sum(int(t.replace(".", "")) for t in typed if t)
+            if not deductions_text:
+                deductions = total
+            elif deductions != total:
+                return False  # the reader says which column is wrong
+        run = self._run
+        # The payment key (engine.payment_key), computed here: a call per row costs.
+        key = (
+            ((((who.id << _WHERE_BITS | where.id) << 64 | gross + _AMOUNT_BIAS) << 64)
+             | deductions + _AMOUNT_BIAS) << 64
+        ) | net + _AMOUNT_BIAS  # fmt: skip
+        seen = run.seen
+        if key in seen:
+            return False  # a duplicate: the general path keeps its copies
+        work: int = who.match.work  # type: ignore[assignment] # only matched ones are kept
+        share = who.shares.get(where.place)
+        if share is None:
+            share = self._reconciler.registered_share(run, work, who, where)
+        if share != where.share:
+            return False
+        seen[key] = number
+        run.methods[who.match.method] += 1
+        run.lines += 1
+        run.matched_lines += 1
+        run.paid += net
+        run.matched += net
+        run.expected += net
+        group_key = (work, where.group)
+        group = run.groups.get(group_key)
+        if group is None:
+            run.groups[group_key] = [net, share, who.bit, None]
+        else:
+            group[_NET] += net
+            group[_SHARE] += share
+            group[_PARTIES] |= who.bit
+        return True
+
+    def _learn_who(self, text: tuple[str, ...]) -> _Who | None:
+        """The party a row pays, from its text; None when the row must go to the reader."""
+        parsed = self._parse(text, self._who_memos)
+        if parsed is None:
+            self._whos[text] = None
+            return None
+        iswc, sender_id, submitter_id, title, ipi, name, role = parsed[:7]  # the required ones
+        match = self._matcher.match_values(iswc, sender_id, submitter_id, title, name)
+        who = self._reconciler.who(
+            self._run, match, iswc, sender_id, submitter_id, title, ipi, name, role
+        )
+        found = who if who.party is not None else None
+        self._whos[text] = found
+        return found
+
+    def _learn_where(self, text: tuple[str, ...]) -> _Where | None:
+        """The use a row pays, from its text; None when the row must go to the reader."""
+        parsed = self._parse(text, self._where_memos)
+        found = None
+        if parsed is not None:
+            share, territory, use_type, *period = parsed
+            start, end = period or (None, None)
+            if (start is None) == (end is None) and (start is None or start <= end):
+                where = self._reconciler.where(self._run, share, territory, use_type, start, end)
+                found = where if share and where.id >> _WHERE_BITS == 0 else None
+        self._wheres[text] = found
+        return found
+
+    @staticmethod
+    def _parse(text: tuple[str, ...], memos: tuple[_Memo, ...]) -> list[Any] | None:
+        """The values of the cells, each read by its column's memo; None when one is bad."""
+        parsed = []
+        for memo, cell in zip(memos, text, strict=True):
+            value = memo[cell]
+            if value is _BAD:
+                return None
+            parsed.append(value)
+        return parsed
+
+
+class _Bad:
+    """The value of a text its parser refused."""
+
+
+_BAD = _Bad()
+_MEMO_SIZE = 65_536  # distinct texts kept per column; a full memo starts again
+
+
+class _Memo(dict[str, Any]):
+    """Each distinct text of a column parsed once (pure parsers); a bad one reads as _BAD."""
+
+    __slots__ = ("_parse",)
+
+    def __init__(self, parse: Callable[[str], object]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def __missing__(self, text: str) -> object:
+        try:
+            value = self._parse(text)
+        except values.BadValue:
+            value = _BAD
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[text] = value
+        return value
