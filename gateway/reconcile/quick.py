@@ -60,6 +60,9 @@ _WHERE_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
     ("use_period_start", values.optional_date),
     ("use_period_end", values.optional_date),
 )
+# Distinct row texts kept (a cache: a text met again after a clear is read again). The
+# interned values themselves stay in the engine; this bounds the text kept beside them.
+_TEXTS_KEPT = 65_536
 _TYPED_COLUMNS = (
     "deduction_administration_fee",
     "deduction_social_cultural",
@@ -196,6 +199,8 @@ class _QuickRows:
         """The party a row pays, from its text; None when the row must go to the reader."""
         parsed = self._parse(text, self._who_memos)
         if parsed is None:
+            if len(self._whos) >= _TEXTS_KEPT:
+                self._whos.clear()
             self._whos[text] = None
             return None
         iswc, sender_id, submitter_id, title, ipi, name, role = parsed[:7]  # the required ones
@@ -204,6 +209,8 @@ class _QuickRows:
             self._run, match, iswc, sender_id, submitter_id, title, ipi, name, role
         )
         found = who if who.party is not None else None
+        if len(self._whos) >= _TEXTS_KEPT:
+            self._whos.clear()
         self._whos[text] = found
         return found
 
@@ -217,6 +224,8 @@ class _QuickRows:
             if (start is None) == (end is None) and (start is None or start <= end):
                 where = self._reconciler.where(self._run, share, territory, use_type, start, end)
                 found = where if share and where.id >> _WHERE_BITS == 0 else None
+        if len(self._wheres) >= _TEXTS_KEPT:
+            self._wheres.clear()
         self._wheres[text] = found
         return found
 
