@@ -22,6 +22,14 @@ the works paid and the distinct lines, not with the whole line objects), then as
 * **duplicates**: a line equal to an earlier one in all but its line number is
   ``duplicate_line``: it counts as paid, nothing more is expected for it.
 
+What a line says of whom it pays and of the use (share, territory, use type, period) is
+interned per statement (:meth:`Reconciler.who`, :meth:`Reconciler.where`): the match, the
+party and its registered shares are worked out once per distinct set of values, and a line's
+duplicate key packs the two interned ids with its amounts into one integer. A CSV statement
+read from its file takes its plain rows through ``gateway.reconcile.quick``, which interns the
+same values straight from the row's text and leaves every other row (and every finding) to
+the path below.
+
 Statement totals (where the format declares them) are compared with the sums of the lines
 read, and the remittance with the statements' net (``gateway.reconcile.remittance``).
 Amounts are added as whole minor units (exact); each total is converted to the home currency
