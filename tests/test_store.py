@@ -25,6 +25,7 @@ from gateway.store import (
     InvalidValue,
     NewDelivery,
     NotFound,
+    RegistrationChange,
     SentTransaction,
     SqliteStore,
     Store,
@@ -857,6 +858,56 @@ def test_a_submission_is_routed_once_even_when_two_workers_finish_it(store: Stor
     assert [d.file_name for d in store.list_deliveries()] == ["one.V21"]
     with pytest.raises(NotFound):
         store.complete_routing("sub_missing", [], [])
+
+
+def test_routing_writes_the_answer_and_the_works_state_with_it_or_nothing(store: Store) -> None:
+    """complete_routing's changes and registrations stand or fall with the routing itself."""
+    submission, _ = store.record_submission("119", "052", "a.V21", "a" * 64, 1)
+    answer = NewDelivery(
+        recipient="119", file_name="ack.V21", sha256="b" * 64, format="cwr", version="2.1",
+        transport="http",
+    )  # fmt: skip
+    works = [
+        RegistrationChange(
+            sender="119", submitter_work_number="W1", society="052", status="AS",
+            society_work_number="PRS-1", iswc="T0345246801", title="ONE",
+        ),
+        RegistrationChange(sender="119", submitter_work_number="W2", society="052", status="RJ"),
+    ]  # fmt: skip
+    with pytest.raises(InvalidValue):  # the status is complete_routing's own argument
+        store.complete_routing(
+            submission.id, [answer], [], status="acked", changes={"status": "failed"}
+        )
+    bad = RegistrationChange(sender="119", submitter_work_number="W3", society="052", status="??")
+    with pytest.raises(InvalidValue):
+        store.complete_routing(submission.id, [answer], [], status="acked", registrations=[bad])
+    queued = store.complete_routing(
+        submission.id,
+        [answer],
+        [],
+        status="acked",
+        changes={"ack_sha": "b" * 64, "ack_file_name": "ack.V21"},
+        registrations=works,
+    )
+    assert [d.file_name for d in queued] == ["ack.V21"]
+    found = store.get_submission(submission.id)
+    assert found is not None
+    assert (found.status, found.ack_sha, found.ack_file_name) == ("acked", "b" * 64, "ack.V21")
+    rows = store.registrations("119")
+    assert [(r.submitter_work_number, r.status, r.society_work_number) for r in rows] == [
+        ("W1", "AS", "PRS-1"),
+        ("W2", "RJ", None),
+    ]
+    # A second completion (another process's) is refused and changes nothing.
+    late = [
+        RegistrationChange(sender="119", submitter_work_number="W1", society="052", status="RJ")
+    ]
+    with pytest.raises(AlreadyFinished):
+        store.complete_routing(
+            submission.id, [], [], status="acked", changes={"ack_sha": "c" * 64}, registrations=late
+        )
+    assert store.registrations("119", "W1")[0].status == "AS"
+    assert store.get_submission(submission.id).ack_sha == "b" * 64  # type: ignore[union-attr]
 
 
 def test_hdr_creation_times_are_handed_out_once_per_recipient(open_store: OpenStore) -> None:

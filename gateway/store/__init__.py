@@ -28,6 +28,7 @@ from gateway.store.rows import (
     DuplicateReason,
     NewDelivery,
     Registration,
+    RegistrationChange,
     SentTransaction,
     Submission,
     SubmissionChanges,
@@ -84,10 +85,15 @@ class Store(Protocol):
         deliveries: Sequence[NewDelivery],
         sent_transactions: Sequence[SentTransaction],
         status: SubmissionStatus = "routed",
+        *,
+        changes: SubmissionChanges | None = None,
+        registrations: Sequence[RegistrationChange] = (),
     ) -> list[Delivery]:
         """Queue deliveries, index the sent transactions and set the status, all or none.
 
-        AlreadyFinished if the submission is no longer received or validated.
+        In the same transaction: the submission's other ``changes`` (not its status) and the
+        ``registrations`` upserted as ``upsert_registration`` would. AlreadyFinished if the
+        submission is no longer received or validated.
         """
         ...
 
@@ -224,6 +230,7 @@ __all__ = [
     "NewDelivery",
     "NotFound",
     "Registration",
+    "RegistrationChange",
     "SentTransaction",
     "SqliteStore",
     "Store",

@@ -6,7 +6,7 @@ readers take either, so both stores share them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol, cast
 
@@ -18,6 +18,7 @@ from gateway.store.rows import (
     Delivery,
     DeliveryState,
     Registration,
+    RegistrationChange,
     SentTransaction,
     Submission,
     SubmissionChanges,
@@ -68,6 +69,17 @@ def check_changes(changes: Mapping[str, object]) -> None:
             raise InvalidValue(f"submission {required} cannot be empty")
     if "status" in changes:
         check_status(str(changes["status"]))
+
+
+def check_routing_changes(
+    changes: Mapping[str, object], registrations: Sequence[RegistrationChange]
+) -> None:
+    """InvalidValue unless ``complete_routing`` may make these changes beside its status."""
+    check_changes(changes)
+    if "status" in changes:
+        raise InvalidValue("complete_routing sets the status by its own argument")
+    for registration in registrations:
+        check_registration_status(registration.status)
 
 
 def check_registration_status(status: str) -> None:

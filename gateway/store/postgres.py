@@ -32,6 +32,7 @@ from gateway.store._columns import (
     check_changes,
     check_claim,
     check_registration_status,
+    check_routing_changes,
     check_sha256,
     check_status,
     check_submission,
@@ -51,6 +52,7 @@ from gateway.store.rows import (
     DuplicateReason,
     NewDelivery,
     Registration,
+    RegistrationChange,
     SentTransaction,
     Submission,
     SubmissionChanges,
@@ -214,15 +216,7 @@ class PostgresStore:
     ) -> Submission:
         """Change some fields of a submission; the updated row (NotFound if there is none)."""
         check_changes(changes)
-        # Column names come from SubmissionChanges, never from the caller's text.
-        columns = [column for column in SubmissionChanges.__annotations__ if column in changes]
-        assignments = "".join(f", {column} = ${n}" for n, column in enumerate(columns, 3))
-        row = self._fetchrow(
-            f"UPDATE submissions SET updated_at = $2{assignments} WHERE id = $1 RETURNING *",  # noqa: S608
-            submission_id,
-            utc(self._clock()),
-            *(changes[column] for column in columns),  # type: ignore[literal-required]
-        )
+        row = self._fetchrow(*_update_submission(submission_id, changes, utc(self._clock())))
         if row is None:
             raise NotFound(f"no submission {submission_id}")
         return submission_row(row)
@@ -235,15 +229,21 @@ class PostgresStore:
         deliveries: Sequence[NewDelivery],
         sent_transactions: Sequence[SentTransaction],
         status: SubmissionStatus = "routed",
+        *,
+        changes: SubmissionChanges | None = None,
+        registrations: Sequence[RegistrationChange] = (),
     ) -> list[Delivery]:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
-        Conflict (nothing written) if a delivery id, a recipient's file name or a sent
-        transaction's key is already taken; AlreadyFinished if the submission was answered or
-        routed already (by another process), so a submission is routed once.
+        The submission's other ``changes`` and the ``registrations`` are written in the same
+        transaction. Conflict (nothing written) if a delivery id, a recipient's file name or a
+        sent transaction's key is already taken; AlreadyFinished if the submission was answered
+        or routed already (by another process), so a submission is routed once.
         """
         check_status(status)
+        check_routing_changes(changes or {}, registrations)
         now = utc(self._clock())
+        registration_rows = [_registration_values(item, now) for item in registrations]
         queued_rows = [
             (
                 item.id, submission_id, item.recipient, item.file_name, check_sha256(item.sha256),
@@ -292,6 +292,9 @@ class PostgresStore:
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 sent_rows,
             )
+            if changes:
+                await conn.execute(*_update_submission(submission_id, changes, now))
+            await conn.executemany(_UPSERT_REGISTRATION, registration_rows)
             return queued
 
         return self._transaction(route)
@@ -475,10 +478,16 @@ class PostgresStore:
         than the stored one is ignored, so ACKs read out of order cannot roll the state back.
         """
         check_registration_status(status)
-        values = (
-            sender, submitter_work_number, society, status, society_work_number or None,
-            iswc or None, title or None, utc(updated_at or self._clock()),
-        )  # fmt: skip
+        change = RegistrationChange(
+            sender=sender,
+            submitter_work_number=submitter_work_number,
+            society=society,
+            status=status,
+            society_work_number=society_work_number,
+            iswc=iswc,
+            title=title,
+        )
+        values = _registration_values(change, utc(updated_at or self._clock()))
 
         async def upsert(conn: Connection) -> Registration:
             await conn.execute(_UPSERT_REGISTRATION, *values)
@@ -589,6 +598,29 @@ class PostgresStore:
             ) from err
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
             raise StoreError(f"database {self.where} failed: {err}") from err
+
+
+def _update_submission(
+    submission_id: str, changes: SubmissionChanges, stamp: datetime
+) -> tuple[Any, ...]:
+    """The UPDATE of the given columns of a submission and its arguments, returning the row."""
+    # Column names come from SubmissionChanges, never from the caller's text.
+    columns = [column for column in SubmissionChanges.__annotations__ if column in changes]
+    assignments = "".join(f", {column} = ${n}" for n, column in enumerate(columns, 3))
+    return (
+        f"UPDATE submissions SET updated_at = $2{assignments} WHERE id = $1 RETURNING *",  # noqa: S608
+        submission_id,
+        stamp,
+        *(changes[column] for column in columns),  # type: ignore[literal-required]
+    )
+
+
+def _registration_values(change: RegistrationChange, stamp: datetime) -> tuple[Any, ...]:
+    """``_UPSERT_REGISTRATION``'s arguments."""
+    return (
+        change.sender, change.submitter_work_number, change.society, change.status,
+        change.society_work_number or None, change.iswc or None, change.title or None, stamp,
+    )  # fmt: skip
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:

@@ -70,6 +70,19 @@ class NewDelivery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationChange:
+    """Where a work now stands at a society, to record with the routing that learnt it."""
+
+    sender: str
+    submitter_work_number: str
+    society: str
+    status: str
+    society_work_number: str | None = None
+    iswc: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivery:
     """An outbox entry: one file for one recipient and where its delivery stands."""
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from types import TracebackType
 from typing import NoReturn, Self, Unpack, cast, get_args
 
@@ -23,6 +24,7 @@ from gateway.store._columns import (
     check_changes,
     check_claim,
     check_registration_status,
+    check_routing_changes,
     check_sha256,
     check_status,
     check_submission,
@@ -43,6 +45,7 @@ from gateway.store.rows import (
     DuplicateReason,
     NewDelivery,
     Registration,
+    RegistrationChange,
     SentTransaction,
     Submission,
     SubmissionChanges,
@@ -193,11 +196,7 @@ class SqliteStore:
     ) -> Submission:
         """Change some fields of a submission; the updated row (NotFound if there is none)."""
         check_changes(changes)
-        # One static statement: each column is set only if its flag says it was given.
-        params: dict[str, object] = {"id": submission_id, "updated_at": utc_text(self._clock())}
-        for column in SubmissionChanges.__annotations__:
-            params[f"set_{column}"] = column in changes
-            params[column] = changes.get(column)
+        params = _change_params(submission_id, changes, utc_text(self._clock()))
         with self._transaction(write=True) as conn:
             row = conn.execute(_UPDATE_SUBMISSION, params).fetchone()
         if row is None:
@@ -212,14 +211,19 @@ class SqliteStore:
         deliveries: Sequence[NewDelivery],
         sent_transactions: Sequence[SentTransaction],
         status: SubmissionStatus = "routed",
+        *,
+        changes: SubmissionChanges | None = None,
+        registrations: Sequence[RegistrationChange] = (),
     ) -> list[Delivery]:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
-        Conflict (nothing written) if a delivery id, a recipient's file name or a sent
-        transaction's key is already taken; AlreadyFinished if the submission was answered or
-        routed already (by another process), so a submission is routed once.
+        The submission's other ``changes`` and the ``registrations`` are written in the same
+        transaction. Conflict (nothing written) if a delivery id, a recipient's file name or a
+        sent transaction's key is already taken; AlreadyFinished if the submission was answered
+        or routed already (by another process), so a submission is routed once.
         """
         check_status(status)
+        check_routing_changes(changes or {}, registrations)
         now = self._clock()
         stamp = utc_text(now)
         with self._transaction(write=True) as conn:
@@ -274,6 +278,12 @@ class SqliteStore:
                     )
                     for sent in sent_transactions
                 ],
+            )
+            if changes:
+                conn.execute(_UPDATE_SUBMISSION, _change_params(submission_id, changes, stamp))
+            conn.executemany(
+                _UPSERT_REGISTRATION,
+                [_registration_params(item, stamp) for item in registrations],
             )
         return queued
 
@@ -491,16 +501,16 @@ class SqliteStore:
         than the stored one is ignored, so ACKs read out of order cannot roll the state back.
         """
         check_registration_status(status)
-        params = {
-            "sender": sender,
-            "swn": submitter_work_number,
-            "society": society,
-            "status": status,
-            "society_work_number": society_work_number or None,
-            "iswc": iswc or None,
-            "title": title or None,
-            "updated_at": utc_text(updated_at or self._clock()),
-        }
+        change = RegistrationChange(
+            sender=sender,
+            submitter_work_number=submitter_work_number,
+            society=society,
+            status=status,
+            society_work_number=society_work_number,
+            iswc=iswc,
+            title=title,
+        )
+        params = _registration_params(change, utc_text(updated_at or self._clock()))
         with self._transaction(write=True) as conn:
             conn.execute(_UPSERT_REGISTRATION, params)
             row = conn.execute(
@@ -624,8 +634,10 @@ class SqliteStore:
     def _transaction_on_this_thread(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         try:
             conn = self._connection()
-            # IMMEDIATE takes the write lock now, so a read-then-write cannot race another writer.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                self._begin_immediate(conn)
+            else:
+                conn.execute("BEGIN")
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -639,6 +651,57 @@ class SqliteStore:
         except sqlite3.Error as err:
             raise StoreError(f"database {self.path} failed: {err}") from err
 
+    def _begin_immediate(self, conn: sqlite3.Connection) -> None:
+        """Take the database's write lock, waiting in short naps while another process has it.
+
+        IMMEDIATE takes the lock now, so a read-then-write cannot race another writer. SQLite's
+        own busy handler naps 1, 2, 5, 10 ... 100 ms between tries: against a process that
+        commits hundreds of times a second it loses nearly every race and starves. Our naps
+        stay under two milliseconds, until the busy timeout is spent.
+        """
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            deadline = monotonic() + self._busy_timeout_ms / 1000
+            nap = _FIRST_NAP_SECONDS
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as err:
+                    busy = err.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or BUSY_*
+                    if not busy or monotonic() >= deadline:
+                        raise
+                    sleep(nap)
+                    nap = min(nap * 2, _LAST_NAP_SECONDS)
+                else:
+                    return
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+
+
+def _change_params(submission_id: str, changes: SubmissionChanges, stamp: str) -> dict[str, object]:
+    """``_UPDATE_SUBMISSION``'s parameters: each column is set only if its flag says so."""
+    params: dict[str, object] = {"id": submission_id, "updated_at": stamp}
+    for column in SubmissionChanges.__annotations__:
+        params[f"set_{column}"] = column in changes
+        params[column] = changes.get(column)
+    return params
+
+
+def _registration_params(change: RegistrationChange, stamp: str) -> dict[str, object]:
+    return {
+        "sender": change.sender,
+        "swn": change.submitter_work_number,
+        "society": change.society,
+        "status": change.status,
+        "society_work_number": change.society_work_number or None,
+        "iswc": change.iswc or None,
+        "title": change.title or None,
+        "updated_at": stamp,
+    }
+
+
+_FIRST_NAP_SECONDS = 0.0001
+_LAST_NAP_SECONDS = 0.002
 
 _UPDATE_SUBMISSION = """
 UPDATE submissions SET
