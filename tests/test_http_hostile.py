@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,6 +70,15 @@ OUTSIDE_WINDOW = CLOCK_WINDOW_SECONDS + 60
 def temp_files(data_dir: Path) -> list[Path]:
     """Blobs being written (or left half written) in a node's data folder."""
     return sorted((data_dir / "blobs" / "tmp").iterdir())
+
+
+def nonces(data_dir: Path) -> int:
+    """Request nonces a node has recorded: each request that passed its signature check."""
+    reader = sqlite3.connect(data_dir / "gateway.db")  # beside the node, as WAL lets a reader
+    try:
+        return int(reader.execute("SELECT count(*) FROM nonces").fetchone()[0])
+    finally:
+        reader.close()
 
 
 def blobs(data_dir: Path) -> set[Path]:
@@ -290,8 +300,8 @@ async def test_a_body_shorter_than_its_length_then_a_hang_up_leaves_nothing(
         writer.write(raw_head(prs.port, path, promised, length=len(promised)))
         writer.write(promised[:1000])
         await writer.drain()
-        # the node is writing the body: its temporary file exists until the hang-up
-        await wait_for(lambda: temp_files(prs.config.data_dir) != [])
+        # the request passed its signature check: the node is reading the body
+        await wait_for(lambda: nonces(prs.config.data_dir) == 1)
     await wait_for(lambda: refusals(log_lines) != [])
     assert refusals(log_lines) == [(400, "bad_body")]
     assert temp_files(prs.config.data_dir) == []
@@ -333,7 +343,7 @@ async def test_chunked_framing_that_breaks_mid_body_ends_at_the_idle_timeout(
             writer.write(chunked_head(intake.port, submission_path("CW260024119_052.V21")))
             writer.write(b"2\r\nab\r\n")
             await writer.drain()
-            await wait_for(lambda: temp_files(intake.data_dir) != [])  # the body is streaming
+            await wait_for(lambda: nonces(intake.data_dir) == 1)  # the body is being read
             writer.write(chunks)
             status, body = await read_answer(reader)
         assert_documented(status, body, (408, "body_timeout"))
@@ -372,12 +382,13 @@ async def test_a_stalled_body_holds_up_no_one_and_leaves_nothing_when_it_hangs_u
             writer.write(raw_head(intake.port, path, DATA, length=len(DATA)))
             writer.write(DATA[:100])
             await writer.drain()
-            await wait_for(lambda: temp_files(intake.data_dir) != [])
+            await wait_for(lambda: nonces(intake.data_dir) == 1)  # its body is being read
             status, receipt = await submit(intake.port, SUBMISSION.name, DATA)
             assert status == 202, receipt
             await assert_healthy(intake.port)
             await intake.pipeline.drain()  # its report and ACK pass through temporary files too
-            assert len(temp_files(intake.data_dir)) == 1  # the stalled one, still waiting
+            # The stalled one holds no file: a body within one write buffer waits in memory.
+            assert temp_files(intake.data_dir) == []
         await wait_for(lambda: temp_files(intake.data_dir) == [])
         assert [s.file_name for s in intake.store.list_submissions("119")] == [SUBMISSION.name]
 

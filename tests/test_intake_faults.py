@@ -23,6 +23,7 @@ from test_http_hostile import (
     assert_healthy,
     blob_of,
     blobs,
+    nonces,
     raw_client,
     raw_head,
     read_answer,
@@ -158,8 +159,8 @@ async def test_a_database_locked_during_the_body_keeps_only_the_whole_blob(
             writer.write(raw_head(intake.port, path, DATA, length=len(DATA)))
             writer.write(DATA[:100])
             await writer.drain()
-            # a temporary file means the request passed its signature check (nonce recorded)
-            await wait_for(lambda: temp_files(intake.data_dir) != [])
+            # its nonce recorded: the request passed its signature check, its body is awaited
+            await wait_for(lambda: nonces(intake.data_dir) == 1)
             with write_lock(intake.data_dir / "gateway.db"):
                 writer.write(DATA[100:])
                 status, body = await read_answer(reader)

@@ -79,13 +79,27 @@ class BlobStore:
         """Store a stream of chunks; TooLarge (nothing kept) once it passes ``max_bytes``.
 
         Chunks are counted as they arrive, so no more than ``max_bytes`` ever reach the disk, and
-        written in batches from a worker thread, so memory stays at about one write buffer.
+        written in batches from a worker thread, so memory stays at about one write buffer. A
+        stream that ends within its first buffer is stored by one call in one thread: the
+        temporary file is made only then (most files a society sends are a few kilobytes).
         """
+        stream = aiter(chunks)
+        first: list[bytes] = []
+        size = 0
+        async for chunk in stream:
+            if max_bytes is not None and size + len(chunk) > max_bytes:
+                raise TooLarge(max_bytes)
+            first.append(chunk)
+            size += len(chunk)
+            if size >= self._write_buffer:
+                break
+        else:
+            return await asyncio.to_thread(self._put_sync, first, max_bytes)
         pending = await asyncio.to_thread(self._begin, max_bytes)
         try:
-            batch: list[bytes] = []
-            batched = 0
-            async for chunk in chunks:
+            pending.count(size)
+            batch, batched = first, size
+            async for chunk in stream:
                 pending.count(len(chunk))
                 batch.append(chunk)
                 batched += len(chunk)
