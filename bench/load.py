@@ -1,6 +1,14 @@
 """Benchmark: many partners submitting small CWR files to one gateway node at once.
 
     python bench/load.py [--clients 50] [--duration 60] [--quick] [--sample-every 10]
+                         [--rate SUBMISSIONS_PER_S] [--workers 1]
+
+Clients either submit each as fast as it can (the default: closed loop, the node's capacity) or,
+with ``--rate``, together at that offered rate (each client at its own evenly spread slots;
+latency counts from the slot, so a late answer also delays, and is charged to, the next). With
+50 closed-loop clients the mean latency is 50 / throughput (Little's law): p99 under 100 ms needs
+more than 500 submissions/s, so the latency target is judged at the paced target rate.
+``--workers`` is the node's ``[processing] workers`` (docs/service.md).
 
 Starts one receiving node (PRS 052, a real ``gateway serve`` process on loopback, SQLite
 store) from a registry written into a temporary folder, with fresh Ed25519 keys; MCSC 119 is
@@ -141,7 +149,9 @@ def _public_key_b64(key: SigningKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def write_node_files(workdir: Path, port: int, partner_key: SigningKey, store_url: str) -> Path:
+def write_node_files(
+    workdir: Path, port: int, partner_key: SigningKey, store_url: str, workers: int
+) -> Path:
     """The node's key, registry and configuration in ``workdir``; the configuration's path.
 
     With ``store_url`` the node keeps its state in that PostgreSQL database, in a schema of its
@@ -182,6 +192,8 @@ port = {port}
 [delivery]
 initial_wait = 0.2
 max_wait = 2.0
+[processing]
+workers = {workers}
 """,
         encoding="utf-8",
     )
@@ -322,6 +334,7 @@ class LoadSpec:
     duration: float
     sample_every: int  # 0: poll nothing
     ack_wait: float  # how long after the run sampled ACKs are still waited for
+    rate: float = 0.0  # submissions/s offered by all clients together; 0: each as fast as it can
 
 
 async def _poll_ack(
@@ -367,13 +380,26 @@ async def _client(
     *,
     indexes: itertools.count[int],
     pollers: list[asyncio.Task[None]],
+    number: int,
 ) -> None:
-    """Submit files one after another until the run's time is up."""
+    """Submit files one after another until the run's time is up.
+
+    Paced (``spec.rate``): client ``number`` sends at its own slots, one every
+    ``clients / rate`` seconds, the clients' slots spread evenly; latency counts from the slot,
+    so an answer that makes the client late for its next slot is charged to that one too.
+    """
     deadline = run.started + spec.duration
+    interval = spec.clients / spec.rate if spec.rate else 0.0
+    slot = run.started + interval * number / spec.clients
     while time.monotonic() < deadline:
+        if interval:
+            await asyncio.sleep(max(0.0, slot - time.monotonic()))
+            if slot >= deadline:
+                break
         index = next(indexes)
         name, body = submission(spec.template, index)
-        sent = time.monotonic()
+        sent = slot if interval else time.monotonic()
+        slot += interval
         try:
             status, answer = await signed_post(
                 session, spec.base_url, f"/v1/submissions?file_name={name}", body, spec.key
@@ -418,8 +444,8 @@ async def run_load(spec: LoadSpec, first_index: int, server_pid: int) -> Run:
         run.started = time.monotonic()
         await asyncio.gather(
             *(
-                _client(session, polls, spec, run, indexes=indexes, pollers=pollers)
-                for _ in range(spec.clients)
+                _client(session, polls, spec, run, indexes=indexes, pollers=pollers, number=n)
+                for n in range(spec.clients)
             )
         )
         run.finished = time.monotonic()
@@ -558,7 +584,7 @@ async def bench_gateway(args: argparse.Namespace, template: bytes) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
         workdir = Path(scratch)
         port = free_port()
-        config = write_node_files(workdir, port, partner_key, args.store_url)
+        config = write_node_files(workdir, port, partner_key, args.store_url, args.workers)
         log_file = workdir / "node.log"
         node = start_node(config, log_file)
         try:
@@ -570,6 +596,7 @@ async def bench_gateway(args: argparse.Namespace, template: bytes) -> dict[str, 
                 duration=args.duration,
                 sample_every=args.sample_every,
                 ack_wait=args.ack_wait,
+                rate=args.rate,
             )
             await wait_until_up(spec.base_url, node)
             await warm_up(spec)
@@ -743,6 +770,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per run")
+    parser.add_argument("--rate", type=float, default=0.0, help="offered submissions/s (paced)")
+    parser.add_argument("--workers", type=int, default=1, help="[processing] workers of the node")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:.0f} s runs")
     parser.add_argument("--sample-every", type=int, default=10, help="poll every N-th for its ACK")
     parser.add_argument("--ack-wait", type=float, default=120.0, help="s to wait for sampled ACKs")
@@ -777,8 +806,11 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(
         f"{args.clients} clients, {args.duration:.0f} s each, {len(template):,}-byte CWR 2.1 "
-        f"files of 3 works, {gateway['store']} store; ACK sampled every {args.sample_every}th"
+        f"files of 3 works, {gateway['store']} store, {args.workers} worker process(es); "
+        f"ACK sampled every {args.sample_every}th"
     )
+    pacing = f"paced at {args.rate:g}/s offered" if args.rate else "each as fast as it can"
+    print(f"gateway clients {pacing}; floor clients each as fast as they can")
     print_table(gateway, floor, met)
     changed = sorted(k for k, v in gateway_sources().items() if sources.get(k) != v)
     if changed:
@@ -788,6 +820,8 @@ def run(args: argparse.Namespace) -> int:
         "gateway_sources": sources,
         "gateway_changed_mid_run": changed,
         "clients": args.clients,
+        "rate_offered_per_s": args.rate or None,
+        "workers": args.workers,
         "duration_s": args.duration,
         "sample_every": args.sample_every,
         "file_bytes": len(template),

@@ -252,6 +252,31 @@ CATALOGUE: Final[Mapping[str, EventSpec]] = MappingProxyType(
                 "error": "what went wrong",
             },
         ),
+        "worker.started": EventSpec(
+            "info",
+            "A processing worker process started (`[processing] workers`); it validates, "
+            "answers and routes submissions for the node that started it.",
+            {
+                "node": _NODE,
+                "worker": "id of the worker: its node process's id and its slot (-p0, -p1 ...)",
+                "pid": "the worker process's id",
+            },
+        ),
+        "worker.lost": EventSpec(
+            "warning",
+            "A processing worker process died (killed, out of memory, a crash); the node starts "
+            "another in its place. The submission it was on is tried once more by the new one, "
+            "and marked failed if it kills that one too.",
+            {
+                "node": _NODE,
+                "worker": "id of the worker (the lease owner its replacement keeps)",
+                "pid": "the dead process's id",
+                "exit_code": "its exit code (negative: the signal that ended it)",
+                "submission_id": "the submission it was processing, or null",
+                "action": "none, retried or failed: what became of that submission",
+                "restart_in_s": "seconds until the replacement starts (more if they die young)",
+            },
+        ),
         "ack.received": EventSpec(
             "info",
             "A partner's acknowledgement file arrived.",

@@ -64,6 +64,7 @@ class ServiceConfig:
     rates: Path | None = None  # FX rates CSV for reconciliations
     home_currency: str | None = None  # reconciliation totals are also given in this currency
     store: StoreSpec = field(default_factory=StoreSpec)
+    processing_workers: int = 0  # child processes that validate and answer; 0: threads here
 
 
 def load_config(path: Path) -> ServiceConfig:
@@ -91,6 +92,8 @@ def load_config(path: Path) -> ServiceConfig:
         reconcile: dict[str, Any] = raw.get("reconcile", {})
         rates = reconcile.get("rates")
         store: dict[str, Any] = raw.get("store", {})
+        processing: dict[str, Any] = raw.get("processing", {})
+        workers = _at_least_zero(int(processing.get("workers", 0)), "[processing] workers")
         blobs = store.get("blobs")
         return ServiceConfig(
             registry=base / str(raw["registry"]),
@@ -114,6 +117,13 @@ def load_config(path: Path) -> ServiceConfig:
                 blobs=base / str(blobs) if blobs else None,
                 processing_lease_seconds=float(store.get("processing_lease_seconds", 600.0)),
             ),
+            processing_workers=workers,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"{path}: missing or invalid setting {error}") from None
+
+
+def _at_least_zero(value: int, key: str) -> int:
+    if value < 0:
+        raise ValueError(f"{key} must be 0 or more, got {value}")
+    return value

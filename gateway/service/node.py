@@ -26,6 +26,7 @@ from gateway.service.delivery import DeliveryWorker
 from gateway.service.pipeline import Pipeline
 from gateway.service.reconciliations import ReconcileService
 from gateway.service.transports import TransportFactory
+from gateway.service.workers import ProcessingWorkers
 from gateway.store import Store, StoreError, TooLarge
 from gateway.store.blobs import BlobStore
 from gateway.store.postgres import PostgresStore
@@ -65,6 +66,15 @@ class Node:
         # Unique among every process (and node object) sharing the database: it owns leases.
         suffix = secrets.token_hex(3)
         self.worker_id = f"{self.society}-{socket.gethostname()}-{os.getpid()}-{suffix}"
+        self.workers: ProcessingWorkers | None = None
+        if config.processing_workers:
+            self.workers = ProcessingWorkers(
+                config,
+                self.worker_id,
+                node=self.society,
+                on_done=self._wake.set,
+                fail=self._fail_submission,
+            )
         self.pipeline = Pipeline(
             self.registry,
             self.store,
@@ -73,6 +83,7 @@ class Node:
             wake_delivery=self._wake,
             worker_id=self.worker_id,
             lease_seconds=config.store.processing_lease_seconds,
+            hand_off=self.workers.nudge if self.workers else None,
         )
         self.reconciler = ReconcileService(
             self.society,
@@ -124,7 +135,10 @@ class Node:
         for address in self._runner.addresses:  # the real port when 0 asked for any
             self.port = int(address[1])
         self._tasks.append(asyncio.create_task(self._deliver()))
-        self._tasks.append(asyncio.create_task(self._recover_loop()))
+        if self.workers is not None:  # they claim unfinished work themselves, left over or new
+            await self.workers.start()
+        else:
+            self._tasks.append(asyncio.create_task(self._recover_loop()))
         for spec in self.config.pulls:
             self._tasks.append(asyncio.create_task(self._pull_loop(spec)))
         log.emit(
@@ -134,6 +148,9 @@ class Node:
             port=self.port,
             partners=len(self.registry.partners),
         )
+
+    def _fail_submission(self, submission_id: str, reason: str) -> None:
+        self.pipeline.fail(submission_id, reason)
 
     async def _deliver(self) -> None:
         await self.worker.run(self._stop, poll_interval=0.2)
@@ -163,6 +180,8 @@ class Node:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.pipeline.drain()
+        if self.workers is not None:
+            await self.workers.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         self.store.close()

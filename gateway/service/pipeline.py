@@ -34,13 +34,18 @@ from gateway.model import Acknowledgement, FileHeader, Transaction
 from gateway.routing.decide import part_file_name, route
 from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for
 from gateway.store.errors import AlreadyFinished
-from gateway.store.rows import NewDelivery, SentTransaction
+from gateway.store.rows import (
+    REGISTRATION_SENT,
+    NewDelivery,
+    RegistrationChange,
+    SentTransaction,
+)
 from gateway.validation.acknowledge import write_ack
 from gateway.validation.engine import validate
 from gateway.validation.report import ACCEPTED, ACK_STATUS
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Iterator
+    from collections.abc import AsyncIterable, Callable, Iterator
 
     from gateway.routing.partners import Partner, Registry
     from gateway.store import Store
@@ -76,6 +81,7 @@ class Pipeline:
         wake_delivery: asyncio.Event | None = None,
         worker_id: str = "",
         lease_seconds: float = DEFAULT_PROCESSING_LEASE_SECONDS,
+        hand_off: Callable[[str], None] | None = None,
     ) -> None:
         self.registry = registry
         self.node = registry.node.society
@@ -87,6 +93,8 @@ class Pipeline:
         self._wake = wake_delivery
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: set[str] = set()  # submissions this process is working on now
+        # Set when worker processes take the processing: told of each new submission instead.
+        self._hand_off = hand_off
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -147,6 +155,9 @@ class Pipeline:
 
     def schedule(self, submission_id: str) -> None:
         """Process a submission in the background (kept referenced until it is done)."""
+        if self._hand_off is not None:
+            self._hand_off(submission_id)
+            return
         task = asyncio.get_running_loop().create_task(self.process(submission_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -180,28 +191,33 @@ class Pipeline:
         """Validate, acknowledge and route a submission, or correlate an ACK; never raises."""
         self._running.add(submission_id)
         try:
-            await asyncio.to_thread(self._process, submission_id)
+            await asyncio.to_thread(self.run_once, submission_id)
         except AlreadyFinished:
             pass  # another process got there first (it held the lease after ours ran out)
         except Exception as error:  # noqa: BLE001 - recorded on the submission, loop goes on
-            await asyncio.to_thread(self._fail, submission_id, error)
+            await asyncio.to_thread(self.fail, submission_id, error)
         finally:
             self._running.discard(submission_id)
         if self._wake is not None:
             self._wake.set()
 
-    def _fail(self, submission_id: str, error: Exception) -> None:
+    def fail(self, submission_id: str, error: Exception | str) -> None:
+        """Record that a submission could not be processed, unless it was finished meanwhile."""
+        reason = error if isinstance(error, str) else repr(error)
         current = self.store.get_submission(submission_id)
         if current is not None and current.status in UNFINISHED:  # never undo a finished one
-            self.store.update_submission(submission_id, status="failed", error=repr(error)[:500])
+            self.store.update_submission(submission_id, status="failed", error=reason[:500])
 
-    def _process(self, submission_id: str) -> None:
+    def run_once(self, submission_id: str) -> None:
+        """Process one submission now, in this thread, if its lease is to be had."""
         claimed = self.store.claim_submissions(
             datetime.now(UTC), self.lease_seconds, self.worker_id, 1, submission_id=submission_id
         )
-        if not claimed:
-            return  # finished, or another process holds it
-        submission = claimed[0]
+        if claimed:  # else finished, or another process holds it
+            self.handle(claimed[0])
+
+    def handle(self, submission: Submission) -> None:
+        """Process a submission this worker has claimed (AlreadyFinished if it lost the lease)."""
         with self.blobs.open(submission.sha256) as stream:
             kind = detect_format(stream)
             if kind == ACK_XML or (kind == CWR and _is_cwr_ack(stream)):
@@ -265,17 +281,19 @@ class Pipeline:
         ack_blob = self.blobs.put_bytes(out.getvalue())
         ack_name = _ack_file_name(submission.file_name, self.node, xml=as_xml)
         counts = report.counts
-        for summary in report.transactions:
-            if summary.submitter_work_id:
-                self.store.upsert_registration(
-                    submission.sender,
-                    summary.submitter_work_id,
-                    self.node,
-                    ACK_STATUS[report.effective_status(summary)],
-                    society_work_number=summary.society_work_id or None,
-                    iswc=summary.iswc or None,
-                    title=summary.title or None,
-                )
+        registrations = [
+            RegistrationChange(
+                sender=submission.sender,
+                submitter_work_number=summary.submitter_work_id,
+                society=self.node,
+                status=ACK_STATUS[report.effective_status(summary)],
+                society_work_number=summary.society_work_id or None,
+                iswc=summary.iswc or None,
+                title=summary.title or None,
+            )
+            for summary in report.transactions
+            if summary.submitter_work_id
+        ]
         deliveries = []
         if partner is not None:
             deliveries.append(
@@ -288,8 +306,15 @@ class Pipeline:
                     transport=partner.transport,
                 )
             )
-        self.store.update_submission(submission.id, ack_sha=ack_blob.sha256, ack_file_name=ack_name)
-        self.store.complete_routing(submission.id, deliveries, [], status="acked")
+        # One transaction: the ACK, the works' new state and its delivery stand or fall together.
+        queued = self.store.complete_routing(
+            submission.id,
+            deliveries,
+            [],
+            status="acked",
+            changes={"ack_sha": ack_blob.sha256, "ack_file_name": ack_name},
+            registrations=registrations,
+        )
         log.emit(
             "ack.generated",
             node=self.node,
@@ -300,7 +325,7 @@ class Pipeline:
             rejected=counts["rejected"],
             duration_ms=log.monotonic_ms(started),
         )
-        for delivery in self.store.list_deliveries(submission_id=submission.id):
+        for delivery in queued:
             self._enqueued(
                 delivery.id,
                 submission.id,
@@ -339,11 +364,19 @@ class Pipeline:
             deliveries.append(delivery)
             sent.extend(rows)
             sizes[delivery.id] = size
-        self.store.complete_routing(submission.id, deliveries, sent, status="routed")
-        for row in sent:
-            self.store.upsert_registration(
-                self.node, row.submitter_work_number, row.recipient, "sent", title=row.title or None
+        registrations = [
+            RegistrationChange(
+                sender=self.node,
+                submitter_work_number=row.submitter_work_number,
+                society=row.recipient,
+                status=REGISTRATION_SENT,
+                title=row.title or None,
             )
+            for row in sent
+        ]
+        self.store.complete_routing(
+            submission.id, deliveries, sent, status="routed", registrations=registrations
+        )
         log.emit(
             "submission.routed",
             node=self.node,
