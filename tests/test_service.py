@@ -239,3 +239,31 @@ async def test_a_large_upload_streams_to_disk(tmp_path: Path) -> None:
         assert grown_mib < 100, f"peak memory grew {grown_mib:.0f} MiB for a 1 GiB upload"
     finally:
         await prs.stop()
+
+
+async def test_a_file_whose_answer_fails_is_marked_failed_with_its_report_kept(
+    prs_and_mcsc: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validated, then the ACK cannot be written: failed, the error kept, the report reachable."""
+    prs, _ = prs_and_mcsc
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise OSError("the ACK writer broke")
+
+    monkeypatch.setattr("gateway.service.pipeline.write_ack", broken)
+    base = f"http://127.0.0.1:{prs.port}"
+    receipt = await HttpTransport(base, mcsc_key()).send(SUBMISSION.name, SUBMISSION)
+    await wait_for(lambda: prs.store.get_submission(receipt.detail).status == "failed")
+    failed = prs.store.get_submission(receipt.detail)
+    assert failed is not None
+    assert "the ACK writer broke" in (failed.error or "")
+    assert failed.report_sha is not None
+    assert failed.ack_sha is None
+    assert prs.store.registrations("119") == []  # nothing of the answer was written
+    assert prs.store.list_deliveries(submission_id=receipt.detail) == []
+    async with aiohttp.ClientSession() as session:
+        status, report = await signed_get(
+            session, base, f"/v1/submissions/{receipt.detail}/report", mcsc_key()
+        )
+    assert status == 200
+    assert report["status"] == "accepted"

@@ -10,6 +10,7 @@ in a worker thread so the event loop keeps answering.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -33,7 +34,7 @@ from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Acknowledgement, FileHeader, Transaction
 from gateway.routing.decide import part_file_name, route
 from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for
-from gateway.store.errors import AlreadyFinished
+from gateway.store.errors import AlreadyFinished, StoreError
 from gateway.store.rows import (
     REGISTRATION_SENT,
     NewDelivery,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from gateway.routing.partners import Partner, Registry
     from gateway.store import Store
     from gateway.store.blobs import BlobStore
-    from gateway.store.rows import Submission
+    from gateway.store.rows import Submission, SubmissionChanges
     from gateway.validation.report import Report
 
 SEVERAL = "000"
@@ -232,13 +233,12 @@ class Pipeline:
         try:
             report_blob = self.blobs.put_bytes(json.dumps(report.to_dict()).encode())
             counts = report.counts
-            self.store.update_submission(
-                submission.id,
-                status="validated",
-                format=report.format,
-                version=report.version,
-                report_sha=report_blob.sha256,
-            )
+            # Recorded with the answer or the routing, in its transaction: one commit fewer.
+            validated: SubmissionChanges = {
+                "format": report.format,
+                "version": report.version,
+                "report_sha": report_blob.sha256,
+            }
             log.emit(
                 "submission.validated",
                 node=self.node,
@@ -253,16 +253,26 @@ class Pipeline:
                 messages=len(report.messages),
                 duration_ms=log.monotonic_ms(started),
             )
-            if submission.sender == self.node:
-                self._route(submission, report, kind)
-            else:
-                self._answer(submission, report, kind)
+            try:
+                if submission.sender == self.node:
+                    self._route(submission, report, kind, validated)
+                else:
+                    self._answer(submission, report, kind, validated)
+            except AlreadyFinished:
+                raise
+            except Exception:
+                # The report stays reachable beside the failure the caller records.
+                with contextlib.suppress(StoreError):
+                    self.store.update_submission(submission.id, **validated)
+                raise
         finally:
             report.transactions.close()
 
     # -- a partner's submission: the first ACK goes back, the works are registered here --------
 
-    def _answer(self, submission: Submission, report: Report, kind: str) -> None:
+    def _answer(
+        self, submission: Submission, report: Report, kind: str, validated: SubmissionChanges
+    ) -> None:
         started = clock.monotonic()
         partner = self.registry.partner_for(submission.sender)
         as_xml = kind != CWR or (partner is not None and partner.receive_as == "xml")
@@ -312,7 +322,7 @@ class Pipeline:
             deliveries,
             [],
             status="acked",
-            changes={"ack_sha": ack_blob.sha256, "ack_file_name": ack_name},
+            changes={**validated, "ack_sha": ack_blob.sha256, "ack_file_name": ack_name},
             registrations=registrations,
         )
         log.emit(
@@ -338,7 +348,9 @@ class Pipeline:
 
     # -- our own submission: split per recipient, encode each part, into the outbox ---------
 
-    def _route(self, submission: Submission, report: Report, kind: str) -> None:
+    def _route(
+        self, submission: Submission, report: Report, kind: str, validated: SubmissionChanges
+    ) -> None:
         started = clock.monotonic()
         accepted = {
             (t.group, t.sequence)
@@ -375,7 +387,12 @@ class Pipeline:
             for row in sent
         ]
         self.store.complete_routing(
-            submission.id, deliveries, sent, status="routed", registrations=registrations
+            submission.id,
+            deliveries,
+            sent,
+            status="routed",
+            changes=validated,
+            registrations=registrations,
         )
         log.emit(
             "submission.routed",

@@ -93,9 +93,7 @@ class ProcessingWorkers:
 
     def running(self) -> dict[int, tuple[int | None, str | None]]:
         """Each slot's worker now: its process id and the submission it is on (or None)."""
-        return {
-            slot: (child.process.pid, child.current) for slot, child in self._children.items()
-        }
+        return {slot: (child.process.pid, child.current) for slot, child in self._children.items()}
 
     def nudge(self, _submission_id: str = "") -> None:
         """Tell every child that work may be waiting (a new submission)."""
