@@ -1,10 +1,11 @@
 """Every benchmark in one command, and one table of their figures beside their baselines.
 
-    python bench/all.py [--quick] [--only cwr xml reconcile load] [--no-run]
+    python bench/all.py [--quick] [--only cwr xml reconcile load load-paced] [--no-run]
 
-Runs ``cwr_validate.py``, ``xml_validate.py``, ``reconcile.py`` and ``load.py`` one after the
-other, each in its own process with its own options (``--quick``: small sizes, one run each,
-a 10-second load), then reads the JSON each one wrote and prints one table: benchmark, measure,
+Runs ``cwr_validate.py``, ``xml_validate.py``, ``reconcile.py`` and ``load.py`` (twice: clients
+as fast as they can, then paced to 200 submissions/s in all) one after the other, each in its
+own process with its own options (``--quick``: small sizes, one run each, a 10-second load),
+then reads the JSON each one wrote and prints one table: benchmark, measure,
 value, baseline, value / baseline, target. Each script's own table goes to
 ``bench/out/logs/<name>.txt`` (``bench/out/quick/logs/`` for a quick run); its progress lines
 pass through to stderr.
@@ -25,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ class Bench:
     quick: tuple[str, ...]  # its options for --quick; a full run takes its defaults
     result: str  # file name of its JSON
     takes_results: bool  # the script has a --results option
+    always: tuple[str, ...] = ()  # options of both runs, full and quick
 
 
 BENCHES = (
@@ -69,6 +71,15 @@ BENCHES = (
         takes_results=True,
     ),
     Bench("load", "load.py", ("--quick",), "load.json", takes_results=True),
+    # The latency targets at the target rate: clients paced to 200 submissions/s in all.
+    Bench(
+        "load-paced",
+        "load.py",
+        ("--quick",),
+        "load_paced.json",
+        takes_results=True,
+        always=("--rate", "200"),
+    ),
 )
 
 
@@ -96,7 +107,8 @@ class Row:
 def run_bench(bench: Bench, *, quick: bool) -> str:
     """Run one script; its exit status as text ("ok" or why not)."""
     results = (QUICK_OUT if quick else OUT) / bench.result
-    command = [sys.executable, str(HERE / bench.script), *(bench.quick if quick else ())]
+    command = [sys.executable, str(HERE / bench.script), *bench.always]
+    command += bench.quick if quick else ()
     if bench.takes_results:
         command += ["--results", str(results)]
     logs = _logs(quick=quick)
@@ -206,8 +218,11 @@ def load_rows(data: dict[str, Any]) -> list[Row]:
     """Load: submissions/s and intake latency against the bare HTTP floor; ACK readiness."""
     ours, floor, goal = data["gateway"], data["floor"], data["targets"]
     sampled = ours["ack_sampled"]
-    setup = f"{data['clients']} clients, {data['duration_s']:.0f} s"
-    return [
+    offered = data.get("rate_offered_per_s")
+    name = "load-paced" if offered else "load"
+    pacing = f", {offered:g}/s offered" if offered else ", closed loop"
+    setup = f"{data['clients']} clients, {data['duration_s']:.0f} s{pacing}"
+    rows = [
         Row(
             "load",
             f"submissions/s ({setup})",
@@ -240,6 +255,7 @@ def load_rows(data: dict[str, Any]) -> list[Row]:
             f"all: {_met(goal['ack_met'])}",
         ),
     ]
+    return [replace(row, bench=name) for row in rows]
 
 
 READERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
@@ -247,6 +263,7 @@ READERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "xml": xml_rows,
     "reconcile": reconcile_rows,
     "load": load_rows,
+    "load-paced": load_rows,
 }
 
 

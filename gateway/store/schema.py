@@ -122,7 +122,16 @@ _V2 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Claiming work reads only the unfinished submissions: without this index every claim scanned
+# (and sorted) the whole table, and a node slowed as its history grew.
+_V3 = (
+    """
+    CREATE INDEX submissions_unfinished ON submissions (received_at)
+    WHERE status IN ('received', 'validated')
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 
 
 def migrate(conn: sqlite3.Connection, source: str) -> int:
