@@ -727,10 +727,24 @@ UPDATE deliveries
 SET state = 'in_flight', lease_until = :lease_until, worker = :worker, claims = claims + 1,
     updated_at = :now
 WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE (state = 'pending' AND next_attempt_at <= :now)
-       OR (state = 'in_flight' AND lease_until <= :now)
-    ORDER BY next_attempt_at, created_at, rowid
+    -- Each branch is read in order from an index and cut at the limit, so a long queue is never
+    -- sorted whole: one OR over both made every claim sort all due rows (3 ms at 8,000).
+    SELECT id FROM (
+        SELECT id, next_attempt_at, created_at, seq FROM (
+            SELECT id, next_attempt_at, created_at, rowid AS seq FROM deliveries
+            WHERE state = 'pending' AND next_attempt_at <= :now
+            ORDER BY next_attempt_at, created_at, rowid
+            LIMIT :limit
+        )
+        UNION ALL
+        SELECT id, next_attempt_at, created_at, seq FROM (
+            SELECT id, next_attempt_at, created_at, rowid AS seq FROM deliveries
+            WHERE state = 'in_flight' AND lease_until <= :now
+            ORDER BY next_attempt_at, created_at, rowid
+            LIMIT :limit
+        )
+    )
+    ORDER BY next_attempt_at, created_at, seq
     LIMIT :limit
 )
 RETURNING rowid AS seq, *
