@@ -463,8 +463,10 @@ def configure(*, stream: TextIO | None = None, level: str = "info", strict: bool
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # No file means print() looks sys.stdout up on each line, so redirection keeps working.
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # One write call a line: worker processes share the node's stdout, and print() writes
+        # the text and its newline apart, so lines of two processes ran into each other. No
+        # stream means sys.stdout as it is at each event, so redirection keeps working.
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,  # so a later configure() reaches every caller
     )
 

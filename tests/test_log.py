@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -298,3 +300,30 @@ def test_the_plugin_fails_a_test_that_broke_the_contract(
     result = pytester.runpytest_subprocess("-p", "log_contract", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*log contract broken*", "*'submission.teleported' is not in*"])
+
+
+EMIT_MANY = """
+import sys
+from gateway import log
+log.configure()
+for number in range(int(sys.argv[1])):
+    log.emit("worker.started", node="052", worker="w" * 300, pid=number)
+"""
+
+
+def test_processes_sharing_one_stdout_never_split_a_line(tmp_path: Path) -> None:
+    """A node and its worker processes write to one stdout: every line stays whole JSON.
+
+    print() wrote an event and its newline in two calls; four processes writing 3,000 events
+    each to one file then ran some 1,600 lines into each other.
+    """
+    out = tmp_path / "node.log"
+    with out.open("wb") as shared:  # one open file, inherited by each as a child's stdout is
+        writers = [
+            subprocess.Popen([sys.executable, "-c", EMIT_MANY, "3000"], stdout=shared)
+            for _ in range(4)
+        ]
+        assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0, 0]
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 12_000
+    assert all(json.loads(line)["event"] == "worker.started" for line in lines)
