@@ -1,7 +1,7 @@
 """Benchmark: many partners submitting small CWR files to one gateway node at once.
 
     python bench/load.py [--clients 50] [--duration 60] [--quick] [--sample-every 10]
-                         [--rate SUBMISSIONS_PER_S] [--workers 2]
+                         [--rate SUBMISSIONS_PER_S] [--workers 3]
 
 Clients either submit each as fast as it can (the default: closed loop, the node's capacity) or,
 with ``--rate``, together at that offered rate (each client at its own evenly spread slots;
@@ -789,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per run")
     parser.add_argument("--rate", type=float, default=0.0, help="offered submissions/s (paced)")
-    parser.add_argument("--workers", type=int, default=2, help="[processing] workers of the node")
+    parser.add_argument("--workers", type=int, default=3, help="[processing] workers of the node")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:.0f} s runs")
     parser.add_argument("--sample-every", type=int, default=10, help="poll every N-th for its ACK")
     parser.add_argument("--ack-wait", type=float, default=120.0, help="s to wait for sampled ACKs")
