@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic, sleep
@@ -91,7 +91,11 @@ class SqliteStore:
         self._clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._writer = threading.Lock()  # one writing transaction at a time in this process
+        self._writer = threading.Lock()  # one writing thread at a time in this process
+        self._writer_conn: sqlite3.Connection | None = None
+        self._batch: _Batch | None = None  # the write transaction left open for the next writer
+        self._queued_writers = 0
+        self._writer_durable = True  # the writer connection's synchronous setting: FULL
         # Transactions under way, by any thread: close() waits for them, because closing a
         # connection another thread is using crashes SQLite.
         self._active = 0
@@ -310,7 +314,7 @@ class SqliteStore:
             "limit": limit,
             "id": submission_id,
         }
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, durable=False) as conn:
             rows = conn.execute(_CLAIM_SUBMISSIONS, params).fetchall()
         rows.sort(key=lambda r: (r["received_at"], r["seq"]))
         return [submission_row(row) for row in rows]
@@ -351,7 +355,7 @@ class SqliteStore:
             "worker": worker_id,
             "limit": limit,
         }
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, durable=False) as conn:
             rows = conn.execute(_CLAIM_DUE, params).fetchall()
         # RETURNING comes in no set order; put the batch back in the order it was chosen.
         rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"], r["seq"]))
@@ -575,11 +579,17 @@ class SqliteStore:
         return False
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection for reading."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._open_connection()
+        elif self._closed:
+            raise StoreError(f"the store on {self.path} is closed")
+        return conn
+
+    def _open_connection(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError(f"the store on {self.path} is closed")
-        if conn is not None:
-            return conn
         conn = sqlite3.connect(
             self.path,
             timeout=self._busy_timeout_ms / 1000,
@@ -603,18 +613,24 @@ class SqliteStore:
                 conn.close()
                 raise StoreError(f"the store on {self.path} is closed")
             self._connections.append(conn)
-        self._local.conn = conn
         return conn
 
     @contextmanager
-    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """One transaction on this thread's connection; SQLite errors become StoreErrors."""
+    def _transaction(
+        self, *, write: bool = False, durable: bool = True
+    ) -> Iterator[sqlite3.Connection]:
+        """One transaction; SQLite errors become StoreErrors.
+
+        ``durable=False`` marks a lease (a claim): its commit does not wait for the disk, so a
+        power cut may undo it, and then the work is only claimed again. The next durable
+        commit of any process flushes it with its own (the write-ahead log is one sequence).
+        """
         with self._lock:
             if self._closed:
                 raise StoreError(f"the store on {self.path} is closed")
             self._active += 1
         try:
-            with self._transaction_on_connection(write=write) as conn:
+            with self._transaction_on_connection(write=write, durable=durable) as conn:
                 yield conn
         finally:
             with self._lock:
@@ -623,36 +639,131 @@ class SqliteStore:
                     self._idle.notify_all()
 
     @contextmanager
-    def _transaction_on_connection(self, *, write: bool) -> Iterator[sqlite3.Connection]:
-        # This process's writers queue on a Python lock, woken the moment it is free; left to
-        # SQLite's busy handler they would sleep and poll (up to 100 ms a nap) under load.
-        # Other processes still meet at SQLite's lock, bounded by busy_timeout.
-        with (
-            self._writer if write else nullcontext(),
-            self._transaction_on_this_thread(write=write) as conn,
-        ):
-            yield conn
-
-    @contextmanager
-    def _transaction_on_this_thread(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _transaction_on_connection(
+        self, *, write: bool, durable: bool
+    ) -> Iterator[sqlite3.Connection]:
         try:
-            conn = self._connection()
             if write:
-                self._begin_immediate(conn)
+                with self._shared_write(durable=durable) as conn:
+                    yield conn
             else:
+                conn = self._connection()
                 conn.execute("BEGIN")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):  # the original error is the one to report
-                        conn.execute("ROLLBACK")
-                raise
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):  # the original error is the one to report
+                            conn.execute("ROLLBACK")
+                    raise
         except sqlite3.IntegrityError as err:
             raise Conflict(f"the change conflicts with stored data in {self.path}: {err}") from err
         except sqlite3.Error as err:
             raise StoreError(f"database {self.path} failed: {err}") from err
+
+    @contextmanager
+    def _shared_write(self, *, durable: bool) -> Iterator[sqlite3.Connection]:
+        """One caller's changes, inside a write transaction it may share with other threads.
+
+        Group commit: this process's writers queue on a Python lock (woken the moment it is
+        free, where SQLite's busy handler would nap up to 100 ms). A writer that finds others
+        queued behind it leaves the transaction open for them instead of committing, and the
+        last of the run commits for all: one flush and one round of SQLite's lock, shared by
+        processes, for many changes. A run ends after ``_LONGEST_OPEN_SECONDS`` or
+        ``_MOST_CHANGES_PER_COMMIT`` changes, so that a steady stream of writers neither waits
+        long for its commit nor keeps other processes from the lock. Each writer's changes sit
+        in a savepoint, so its failure undoes only them; it returns only once a commit holding
+        them succeeded.
+        """
+        with self._lock:
+            self._queued_writers += 1
+        try:
+            self._writer.acquire()
+        finally:
+            with self._lock:
+                self._queued_writers -= 1
+        joined: _Batch | None = None
+        try:
+            conn = self._writer_connection()
+            if self._batch is not None and durable and not self._batch.durable:
+                # SQLite sets how a commit syncs before its transaction begins: the leases
+                # commit without waiting for the disk, this change starts a transaction that does.
+                batch, self._batch = self._batch, None
+                self._commit(conn, batch)
+            if self._batch is None:
+                self._set_durable(conn, durable)
+                self._begin_immediate(conn)
+                self._batch = _Batch(durable=durable)
+            conn.execute("SAVEPOINT change")
+            try:
+                yield conn
+                conn.execute("RELEASE change")
+            except BaseException:
+                self._undo_change(conn)
+                raise
+            joined = self._batch
+            joined.changes += 1
+        finally:
+            try:
+                self._commit_unless_followed()
+            finally:
+                self._writer.release()
+        joined.committed.wait()
+        if joined.error is not None:
+            raise joined.error
+
+    def _commit_unless_followed(self) -> None:
+        """Commit the open transaction, unless a writer queued behind may still add to it."""
+        batch = self._batch
+        if batch is None:
+            return
+        followed = (
+            self._queued_writers > 0
+            and batch.changes < _MOST_CHANGES_PER_COMMIT
+            and monotonic() - batch.opened_at < _LONGEST_OPEN_SECONDS
+        )
+        if not followed:
+            self._batch = None
+            self._commit(self._writer_connection(), batch)
+
+    def _undo_change(self, conn: sqlite3.Connection) -> None:
+        """Undo one writer's changes; if SQLite dropped the whole transaction, fail its batch."""
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK TO change")
+                conn.execute("RELEASE change")
+            except sqlite3.Error:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            else:
+                return
+        batch, self._batch = self._batch, None  # disk full, I/O error: all of it is gone
+        if batch is not None:
+            batch.fail(StoreError(f"database {self.path} failed: a shared transaction was lost"))
+
+    def _commit(self, conn: sqlite3.Connection, batch: _Batch) -> None:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            batch.fail(StoreError(f"database {self.path} failed to commit: {err}"))
+        else:
+            batch.committed.set()
+
+    def _set_durable(self, conn: sqlite3.Connection, durable: bool) -> None:
+        """FULL: commits wait for the log to reach the disk; NORMAL (leases): the OS writes it."""
+        if self._writer_durable is not durable:
+            conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self._writer_durable = durable
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        """The connection every write transaction of this process runs on (under ``_writer``)."""
+        if self._writer_conn is None:
+            self._writer_conn = self._open_connection()
+        return self._writer_conn
 
     def _begin_immediate(self, conn: sqlite3.Connection) -> None:
         """Take the database's write lock, waiting in short naps while another process has it.
@@ -704,6 +815,25 @@ def _registration_params(change: RegistrationChange, stamp: str) -> dict[str, ob
 
 
 _MMAP_BYTES = 256 << 20
+_MOST_CHANGES_PER_COMMIT = 64  # a busy process still commits at least this often
+_LONGEST_OPEN_SECONDS = 0.002  # and this soon
+
+
+class _Batch:
+    """The writers sharing one write transaction, told together how its commit went."""
+
+    def __init__(self, *, durable: bool) -> None:
+        self.changes = 0
+        self.durable = durable  # committed with synchronous=FULL (else a batch of leases)
+        self.opened_at = monotonic()
+        self.committed = threading.Event()
+        self.error: StoreError | None = None
+
+    def fail(self, error: StoreError) -> None:
+        self.error = error
+        self.committed.set()
+
+
 _FIRST_NAP_SECONDS = 0.0001
 _LAST_NAP_SECONDS = 0.002
 

@@ -1,0 +1,193 @@
+"""The SQLite store's group commit: concurrent writers of one process share a transaction.
+
+The writers are made to queue deterministically by holding the store's writer lock while they
+start, so the run shares transactions every time (no reliance on scheduling luck).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.store import Conflict, NewDelivery, SqliteStore
+from gateway.store.errors import StoreError
+
+HANG_GUARD = 15.0  # seconds; only to stop a deadlock from hanging the run
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore(tmp_path / "state.db") as opened:
+        yield opened
+
+
+class Statements:
+    """The statements the store's writing connection runs, as SQLite traces them."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.seen: list[str] = []
+        store._writer_connection().set_trace_callback(self.seen.append)
+
+    def count(self, statement: str) -> int:
+        return sum(1 for text in self.seen if text.strip().upper() == statement)
+
+
+def queued(store: SqliteStore, calls: list[Callable[[], object]]) -> list[object]:
+    """Run each call in its own thread, all queued behind the writer lock before it opens.
+
+    The result of each call, or the exception it raised, in the order given.
+    """
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except Exception as error:  # noqa: BLE001 - the test inspects it
+            results[index] = error
+
+    writer = store._writer
+    writer.acquire()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + HANG_GUARD
+        while store._queued_writers < len(calls):
+            assert time.monotonic() < deadline, "the writers never queued"
+            time.sleep(0.001)
+    finally:
+        writer.release()
+    for thread in threads:
+        thread.join(HANG_GUARD)
+        assert not thread.is_alive(), "a writer never returned"
+    return results
+
+
+def fresh(store: SqliteStore) -> sqlite3.Connection:
+    """Another connection, to see only what was committed."""
+    conn = sqlite3.connect(store.path)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def test_queued_writers_share_commits_and_each_change_lands(store: SqliteStore) -> None:
+    statements = Statements(store)
+    names = [f"CW2400{i:04d}199_052.V21" for i in range(20)]
+    calls: list[Callable[[], object]] = [
+        lambda name=name: store.record_submission("199", "052", name, sha(name), 10)
+        for name in names
+    ]
+    results = queued(store, calls)
+    assert all(isinstance(result, tuple) for result in results)
+    ids = {result[0].id for result in results if isinstance(result, tuple)}
+    assert len(ids) == 20
+    with fresh(store) as conn:
+        stored = {row["id"] for row in conn.execute("SELECT id FROM submissions")}
+    assert stored == ids
+    # Twenty changes, far fewer commits: the run shares its transactions (one each unshared).
+    assert statements.count("COMMIT") < 10
+    assert statements.count("SAVEPOINT CHANGE") == 20
+
+
+def test_a_writer_that_fails_undoes_only_its_own_changes(store: SqliteStore) -> None:
+    """One routing conflicts inside a shared transaction; the others commit, it leaves no trace."""
+    submissions = [
+        store.record_submission("199", "052", f"F{i}.V21", sha(f"F{i}"), 10)[0] for i in range(6)
+    ]
+
+    def route(index: int, delivery_id: str) -> Callable[[], object]:
+        delivery = NewDelivery(
+            recipient="035",
+            file_name=f"CW24000{index}052_035.V21",
+            sha256=sha(f"out{index}"),
+            format="cwr",
+            version="2.1",
+            transport="http",
+            id=delivery_id,
+        )
+        return lambda: store.complete_routing(submissions[index].id, [delivery], [])
+
+    taken = "dlv_taken"
+    store.complete_routing(
+        store.record_submission("199", "052", "X.V21", sha("X"), 10)[0].id,
+        [
+            NewDelivery(
+                recipient="035",
+                file_name="CW240009052_035.V21",
+                sha256=sha("x"),
+                format="cwr",
+                version="2.1",
+                transport="http",
+                id=taken,
+            )
+        ],
+        [],
+    )
+    calls = [route(i, taken if i == 3 else f"dlv_{i}") for i in range(6)]
+    results = queued(store, calls)
+    assert isinstance(results[3], Conflict)
+    assert [type(r) for i, r in enumerate(results) if i != 3] == [list] * 5
+    with fresh(store) as conn:
+        status = {
+            row["id"]: row["status"] for row in conn.execute("SELECT id, status FROM submissions")
+        }
+        delivered_for = {
+            row["submission_id"] for row in conn.execute("SELECT submission_id FROM deliveries")
+        }
+    assert status[submissions[3].id] == "received"  # its status change was undone with it
+    assert submissions[3].id not in delivered_for
+    for index in (0, 1, 2, 4, 5):
+        assert status[submissions[index].id] == "routed"
+        assert submissions[index].id in delivered_for
+
+
+def test_leases_commit_without_waiting_for_the_disk_and_answers_with_it(
+    store: SqliteStore,
+) -> None:
+    statements = Statements(store)
+    submission, _ = store.record_submission("199", "052", "A.V21", sha("A"), 10)
+    store.claim_submissions(datetime.now(UTC), 60, "w1", 1)
+    store.update_submission(submission.id, status="failed", error="test")
+    pragmas = [text for text in statements.seen if "synchronous" in text.lower()]
+    # The submission's row is written as opened (FULL), the claim NORMAL, the answer FULL again.
+    assert [p.split("=")[1].strip().upper() for p in pragmas] == ["NORMAL", "FULL"]
+
+
+def test_a_commit_that_fails_fails_every_writer_that_shared_it(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No writer is told its change is stored unless the commit holding it succeeded."""
+    original = SqliteStore._commit
+
+    def refuse(self: SqliteStore, conn: sqlite3.Connection, batch: object) -> None:
+        conn.execute("ROLLBACK")
+        batch.fail(StoreError("database failed to commit: disk I/O error"))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(SqliteStore, "_commit", refuse)
+    names = [f"G{i}.V21" for i in range(5)]
+    results = queued(
+        store,
+        [
+            lambda name=name: store.record_submission("199", "052", name, sha(name), 10)
+            for name in names
+        ],
+    )
+    assert all(isinstance(result, StoreError) for result in results)
+    monkeypatch.setattr(SqliteStore, "_commit", original)
+    with fresh(store) as conn:
+        assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
+    # The store is still usable afterwards.
+    submission, duplicate = store.record_submission("199", "052", "G0.V21", sha("G0.V21"), 10)
+    assert duplicate is None
+    assert submission.file_name == "G0.V21"
