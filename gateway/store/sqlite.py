@@ -1,10 +1,13 @@
 """The gateway's state in one SQLite file: submissions, the outbox, ACK correlation, registrations.
 
-Every public method is one transaction and safe to call from any thread (the service calls them
-through ``asyncio.to_thread``): each thread gets its own connection, and writers take SQLite's
-write lock up front (``BEGIN IMMEDIATE``), so check-then-insert sequences cannot interleave, even
-between processes. The file runs in WAL mode with ``synchronous=FULL``: a committed change
-survives a crash or power cut, an uncommitted one leaves no trace.
+Every public method is atomic and safe to call from any thread (the service calls them through
+``asyncio.to_thread``): each thread reads on its own connection; writes run one at a time on the
+process's writing connection, which takes SQLite's write lock up front (``BEGIN IMMEDIATE``), so
+check-then-insert sequences cannot interleave, even between processes. Writers that queue behind
+one another share a transaction and its commit (group commit, ``_shared_write``), each in a
+savepoint of its own. The file runs in WAL mode with ``synchronous=FULL``: a committed change
+survives a crash or power cut, an uncommitted one leaves no trace; only leases (claims) commit
+without waiting for the disk, since losing one only means the work is claimed again.
 """
 
 from __future__ import annotations
