@@ -819,7 +819,7 @@ def _registration_params(change: RegistrationChange, stamp: str) -> dict[str, ob
 
 _MMAP_BYTES = 256 << 20
 _MOST_CHANGES_PER_COMMIT = 64  # a busy process still commits at least this often
-_LONGEST_OPEN_SECONDS = 0.002  # and this soon
+_LONGEST_OPEN_SECONDS = 0.001  # and this soon
 
 
 class _Batch:
@@ -838,7 +838,7 @@ class _Batch:
 
 
 _FIRST_NAP_SECONDS = 0.0001
-_LAST_NAP_SECONDS = 0.002
+_LAST_NAP_SECONDS = 0.001
 
 _UPDATE_SUBMISSION = """
 UPDATE submissions SET
