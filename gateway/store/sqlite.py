@@ -169,7 +169,9 @@ class SqliteStore:
                 return submission_row(row), "same_bytes"
             if file_name:
                 row = conn.execute(
-                    "SELECT * FROM submissions WHERE sender = ? AND file_name = ?",
+                    # The last term lets SQLite use the partial unique index (names not '').
+                    "SELECT * FROM submissions WHERE sender = ? AND file_name = ?"
+                    " AND file_name <> ''",
                     (sender, file_name),
                 ).fetchone()
                 if row is not None:
@@ -774,7 +776,7 @@ class SqliteStore:
         IMMEDIATE takes the lock now, so a read-then-write cannot race another writer. SQLite's
         own busy handler naps 1, 2, 5, 10 ... 100 ms between tries: against a process that
         commits hundreds of times a second it loses nearly every race and starves. Our naps
-        stay under two milliseconds, until the busy timeout is spent.
+        stay at or under a millisecond, until the busy timeout is spent.
         """
         conn.execute("PRAGMA busy_timeout = 0")
         try:
