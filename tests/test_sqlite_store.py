@@ -1,7 +1,8 @@
 """The SQLite store beyond the contract both backends keep (tests/test_store.py).
 
-Group commit: concurrent writers of one process share a transaction. The writers are made to queue deterministically by holding the store's writer lock while they
-start, so the run shares transactions every time (no reliance on scheduling luck).
+Group commit: concurrent writers of one process share a transaction. The writers are made to
+queue deterministically by holding the store's writer lock while they start, so the run shares
+transactions every time (no reliance on scheduling luck). And intake's lookups use the indexes.
 """
 
 from __future__ import annotations
