@@ -165,17 +165,25 @@ def test_leases_commit_without_waiting_for_the_disk_and_answers_with_it(
     assert [p.split("=")[1].strip().upper() for p in pragmas] == ["NORMAL", "FULL"]
 
 
-def test_a_commit_that_fails_fails_every_writer_that_shared_it(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class _CommitFails:
+    """The writing connection, but its COMMIT fails as SQLite's does on a disk I/O error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *params: object) -> sqlite3.Cursor:
+        if sql.strip().upper() == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *params)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+def test_a_commit_that_fails_fails_every_writer_that_shared_it(store: SqliteStore) -> None:
     """No writer is told its change is stored unless the commit holding it succeeded."""
-    original = SqliteStore._commit
-
-    def refuse(self: SqliteStore, conn: sqlite3.Connection, batch: object) -> None:
-        conn.execute("ROLLBACK")
-        batch.fail(StoreError("database failed to commit: disk I/O error"))  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(SqliteStore, "_commit", refuse)
+    real = store._writer_connection()
+    store._writer_conn = _CommitFails(real)  # type: ignore[assignment]
     names = [f"G{i}.V21" for i in range(5)]
     results = queued(
         store,
@@ -185,7 +193,9 @@ def test_a_commit_that_fails_fails_every_writer_that_shared_it(
         ],
     )
     assert all(isinstance(result, StoreError) for result in results)
-    monkeypatch.setattr(SqliteStore, "_commit", original)
+    assert all("failed to commit: disk I/O error" in str(result) for result in results)
+    store._writer_conn = real
+    assert not real.in_transaction  # rolled back, not left open
     with fresh(store) as conn:
         assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
     # The store is still usable afterwards.

@@ -658,9 +658,7 @@ class SqliteStore:
                     yield conn
                     conn.execute("COMMIT")
                 except BaseException:
-                    if conn.in_transaction:
-                        with suppress(sqlite3.Error):  # the original error is the one to report
-                            conn.execute("ROLLBACK")
+                    _rollback(conn)
                     raise
         except sqlite3.IntegrityError as err:
             raise Conflict(f"the change conflicts with stored data in {self.path}: {err}") from err
@@ -739,8 +737,7 @@ class SqliteStore:
                 conn.execute("ROLLBACK TO change")
                 conn.execute("RELEASE change")
             except sqlite3.Error:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
             else:
                 return
         batch, self._batch = self._batch, None  # disk full, I/O error: all of it is gone
@@ -751,9 +748,7 @@ class SqliteStore:
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as err:
-            if conn.in_transaction:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+            _rollback(conn)
             batch.fail(StoreError(f"database {self.path} failed to commit: {err}"))
         else:
             batch.committed.set()
@@ -795,6 +790,13 @@ class SqliteStore:
                     return
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a transaction; the error that led here is the one to report."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def _change_params(submission_id: str, changes: SubmissionChanges, stamp: str) -> dict[str, object]:
