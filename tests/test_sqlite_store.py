@@ -2,23 +2,28 @@
 
 Group commit: concurrent writers of one process share a transaction. The writers are made to
 queue deterministically by holding the store's writer lock while they start, so the run shares
-transactions every time (no reliance on scheduling luck). And intake's lookups use the indexes.
+transactions every time (no reliance on scheduling luck). The flush that makes a commit durable
+comes after the write lock is free, before the writer returns, one for many writers (seen
+through ``os.fdatasync``, the store's only way to the disk). And intake's lookups use the indexes.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from gateway.store import Conflict, NewDelivery, SqliteStore
 from gateway.store.errors import StoreError
+from gateway.store.sqlite import _LogFlush
 
 HANG_GUARD = 15.0  # seconds; only to stop a deadlock from hanging the run
 
@@ -153,16 +158,129 @@ def test_a_writer_that_fails_undoes_only_its_own_changes(store: SqliteStore) -> 
         assert submissions[index].id in delivered_for
 
 
-def test_leases_commit_without_waiting_for_the_disk_and_answers_with_it(
-    store: SqliteStore,
+class Flushes:
+    """The flushes (fdatasync) the store makes: which file, and whether the write lock was held."""
+
+    def __init__(self, store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: list[tuple[str, bool]] = []
+        self.entered = threading.Event()  # a flush has begun
+        self.go_on = threading.Event()  # flushes return (set at once unless a test holds them)
+        self.go_on.set()
+        real = os.fdatasync
+        writer = store._writer
+
+        def spy(fd: int) -> None:
+            name = Path(f"/proc/self/fd/{fd}").readlink().name
+            self.seen.append((name, writer.locked()))
+            self.entered.set()
+            assert self.go_on.wait(HANG_GUARD), "the test never let the flush finish"
+            real(fd)
+
+        monkeypatch.setattr(os, "fdatasync", spy)
+
+    def files(self) -> list[str]:
+        return [name for name, _ in self.seen]
+
+
+def test_a_change_is_flushed_once_the_write_lock_is_free_and_leases_are_not(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    statements = Statements(store)
+    flushes = Flushes(store, monkeypatch)
+    now = datetime.now(UTC)
     submission, _ = store.record_submission("199", "052", "A.V21", sha("A"), 10)
-    store.claim_submissions(datetime.now(UTC), 60, "w1", 1)
-    store.update_submission(submission.id, status="failed", error="test")
-    pragmas = [text for text in statements.seen if "synchronous" in text.lower()]
-    # The submission's row is written as opened (FULL), the claim NORMAL, the answer FULL again.
-    assert [p.split("=")[1].strip().upper() for p in pragmas] == ["NORMAL", "FULL"]
+    assert flushes.seen == [("state.db-wal", False)]  # the log, after the lock was let go
+    assert store.remember_nonce("key", "n-1", now, now + timedelta(minutes=5))
+    store.claim_submissions(now, 60, "w1", 1)
+    assert len(flushes.seen) == 1  # a nonce and a lease ride on the next flush
+    store.complete_routing(submission.id, [_delivery("dlv_1")], [], status="routed")
+    assert flushes.files() == ["state.db-wal"] * 2
+    assert [d.id for d in store.claim_due(now + timedelta(minutes=1), 60, "d1", 5)] == ["dlv_1"]
+    # A delivery leaves only once all it stands on is on disk: its claim is flushed too.
+    assert flushes.files() == ["state.db-wal"] * 3
+    assert not any(locked for _, locked in flushes.seen)
+
+
+def test_a_writer_returns_only_once_its_commit_is_on_disk(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushes = Flushes(store, monkeypatch)
+    flushes.go_on.clear()
+    done = threading.Event()
+    writer = threading.Thread(
+        target=lambda: (store.record_submission("199", "052", "A.V21", sha("A"), 10), done.set())
+    )
+    writer.start()
+    assert flushes.entered.wait(HANG_GUARD)
+    with fresh(store) as conn:  # committed, and other connections see it ...
+        assert conn.execute("SELECT count(*) FROM submissions").fetchone()[0] == 1
+    assert not done.wait(0.2)  # ... but the writer is not told so before the disk has it
+    flushes.go_on.set()
+    writer.join(HANG_GUARD)
+    assert done.is_set()
+
+
+def test_writers_that_wait_for_a_flush_share_the_next_one(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushes = Flushes(store, monkeypatch)
+    flushes.go_on.clear()
+    names = [f"F{i}.V21" for i in range(6)]
+    threads = [
+        threading.Thread(target=store.record_submission, args=("199", "052", name, sha(name), 10))
+        for name in names
+    ]
+    threads[0].start()
+    assert flushes.entered.wait(HANG_GUARD)  # the first writer's flush is under way
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + HANG_GUARD
+    with fresh(store) as conn:  # the others commit meanwhile, then wait for a flush
+        while conn.execute("SELECT count(*) FROM submissions").fetchone()[0] < len(names):
+            assert time.monotonic() < deadline, "the other writers never committed"
+            time.sleep(0.001)
+    flushes.go_on.set()
+    for thread in threads:
+        thread.join(HANG_GUARD)
+        assert not thread.is_alive()
+    assert len(flushes.seen) == 2  # the first one's, and one for the five that waited
+
+
+def test_a_flush_the_disk_refuses_is_a_store_error(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    with pytest.raises(StoreError, match=r"cannot flush the log of .*Input/output error"):
+        store.record_submission("199", "052", "A.V21", sha("A"), 10)
+
+
+def test_without_a_log_the_database_file_is_flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint may empty and remove the log: then what was in it is in the database."""
+    database = tmp_path / "alone.db"
+    sqlite3.connect(database).close()  # no -wal beside it
+    flushed: list[str] = []
+    monkeypatch.setattr(
+        os, "fdatasync", lambda fd: flushed.append(Path(f"/proc/self/fd/{fd}").readlink().name)
+    )
+    log = _LogFlush(database)
+    log.flush(log.committed())
+    assert flushed == ["alone.db"]
+
+
+def _delivery(delivery_id: str) -> NewDelivery:
+    return NewDelivery(
+        recipient="052",
+        file_name=f"{delivery_id}.V21",
+        sha256=sha(delivery_id),
+        format="cwr",
+        version="2.1",
+        transport="http",
+        id=delivery_id,
+    )
 
 
 class _CommitFails:

@@ -5,13 +5,17 @@ Every public method is atomic and safe to call from any thread (the service call
 process's writing connection, which takes SQLite's write lock up front (``BEGIN IMMEDIATE``), so
 check-then-insert sequences cannot interleave, even between processes. Writers that queue behind
 one another share a transaction and its commit (group commit, ``_shared_write``), each in a
-savepoint of its own. The file runs in WAL mode with ``synchronous=FULL``: a committed change
-survives a crash or power cut, an uncommitted one leaves no trace; only leases (claims) commit
-without waiting for the disk, since losing one only means the work is claimed again.
+savepoint of its own. The file runs in WAL mode: a committed change survives a crash or power
+cut, an uncommitted one leaves no trace. The flush that makes a commit durable happens after the
+write lock is let go (``_LogFlush``), so that other processes are not kept from the lock for the
+disk's sake; a caller returns only once its commit is on disk. Only leases of submissions and
+request nonces skip the flush: losing a lease means the work is claimed again, and a nonce
+guards a submission that is flushed after it.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -98,7 +102,7 @@ class SqliteStore:
         self._writer_conn: sqlite3.Connection | None = None
         self._batch: _Batch | None = None  # the write transaction left open for the next writer
         self._queued_writers = 0
-        self._writer_durable = True  # the writer connection's synchronous setting: FULL
+        self._log = _LogFlush(path)
         # Transactions under way, by any thread: close() waits for them, because closing a
         # connection another thread is using crashes SQLite.
         self._active = 0
@@ -108,6 +112,7 @@ class SqliteStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             migrate(self._connection(), str(path))
+            self._log.flush(self._log.committed())  # the schema, before anything stands on it
         except (OSError, sqlite3.Error) as err:
             self.close()
             raise StoreError(f"cannot open database {path}: {err}") from err
@@ -360,7 +365,8 @@ class SqliteStore:
             "worker": worker_id,
             "limit": limit,
         }
-        with self._transaction(write=True, durable=False) as conn:
+        # Flushed: a delivery leaves only once all it stands on (its routing) is on disk.
+        with self._transaction(write=True) as conn:
             rows = conn.execute(_CLAIM_DUE, params).fetchall()
         # RETURNING comes in no set order; put the batch back in the order it was chosen.
         rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"], r["seq"]))
@@ -548,7 +554,7 @@ class SqliteStore:
         self, key_id: str, nonce: str, seen_at: datetime, expires_at: datetime
     ) -> bool:
         """Remember a request nonce until it expires; False if it was already seen (a replay)."""
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, durable=False) as conn:
             conn.execute("DELETE FROM nonces WHERE expires_at <= ?", (utc_text(seen_at),))
             inserted = conn.execute(
                 "INSERT INTO nonces (key_id, nonce, seen_at, expires_at) VALUES (?, ?, ?, ?)"
@@ -604,7 +610,8 @@ class SqliteStore:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            conn.execute("PRAGMA synchronous = FULL")
+            # NORMAL: COMMIT does not wait for the disk; _LogFlush does, once the lock is free.
+            conn.execute("PRAGMA synchronous = NORMAL")
             # Pages read through a mapping, not a pread each: another process's commit empties
             # this connection's page cache, and a submission's queries read ~50 pages anew.
             conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}").fetchone()
@@ -626,9 +633,9 @@ class SqliteStore:
     ) -> Iterator[sqlite3.Connection]:
         """One transaction; SQLite errors become StoreErrors.
 
-        ``durable=False`` marks a lease (a claim): its commit does not wait for the disk, so a
-        power cut may undo it, and then the work is only claimed again. The next durable
-        commit of any process flushes it with its own (the write-ahead log is one sequence).
+        ``durable=False`` (a lease, a nonce): the caller does not wait for the disk, so a power
+        cut may undo it, and then the work is only claimed again. The next flush of any process
+        makes it durable with its own (the write-ahead log is one sequence).
         """
         with self._lock:
             if self._closed:
@@ -677,7 +684,7 @@ class SqliteStore:
         ``_MOST_CHANGES_PER_COMMIT`` changes, so that a steady stream of writers neither waits
         long for its commit nor keeps other processes from the lock. Each writer's changes sit
         in a savepoint, so its failure undoes only them; it returns only once a commit holding
-        them succeeded.
+        them succeeded and, unless ``durable`` is False, reached the disk.
         """
         with self._lock:
             self._queued_writers += 1
@@ -689,15 +696,9 @@ class SqliteStore:
         joined: _Batch | None = None
         try:
             conn = self._writer_connection()
-            if self._batch is not None and durable and not self._batch.durable:
-                # SQLite sets how a commit syncs before its transaction begins: the leases
-                # commit without waiting for the disk, this change starts a transaction that does.
-                batch, self._batch = self._batch, None
-                self._commit(conn, batch)
             if self._batch is None:
-                self._set_durable(conn, durable)
                 self._begin_immediate(conn)
-                self._batch = _Batch(durable=durable)
+                self._batch = _Batch()
             conn.execute("SAVEPOINT change")
             try:
                 yield conn
@@ -715,6 +716,8 @@ class SqliteStore:
         joined.committed.wait()
         if joined.error is not None:
             raise joined.error
+        if durable:
+            self._log.flush(joined.number)
 
     def _commit_unless_followed(self) -> None:
         """Commit the open transaction, unless a writer queued behind may still add to it."""
@@ -751,13 +754,8 @@ class SqliteStore:
             _rollback(conn)
             batch.fail(StoreError(f"database {self.path} failed to commit: {err}"))
         else:
+            batch.number = self._log.committed()
             batch.committed.set()
-
-    def _set_durable(self, conn: sqlite3.Connection, durable: bool) -> None:
-        """FULL: commits wait for the log to reach the disk; NORMAL (leases): the OS writes it."""
-        if self._writer_durable is not durable:
-            conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-            self._writer_durable = durable
 
     def _writer_connection(self) -> sqlite3.Connection:
         """The connection every write transaction of this process runs on (under ``_writer``)."""
@@ -829,9 +827,9 @@ _LONGEST_OPEN_SECONDS = 0.001  # and this soon
 class _Batch:
     """The writers sharing one write transaction, told together how its commit went."""
 
-    def __init__(self, *, durable: bool) -> None:
+    def __init__(self) -> None:
         self.changes = 0
-        self.durable = durable  # committed with synchronous=FULL (else a batch of leases)
+        self.number = 0  # which of this process's commits it was, once committed
         self.opened_at = monotonic()
         self.committed = threading.Event()
         self.error: StoreError | None = None
@@ -839,6 +837,54 @@ class _Batch:
     def fail(self, error: StoreError) -> None:
         self.error = error
         self.committed.set()
+
+
+class _LogFlush:
+    """Makes this process's commits durable, outside the write lock, one flush for many.
+
+    With ``synchronous=NORMAL`` a WAL commit only writes its frames to the log; the frames reach
+    the disk when someone fsyncs the log, and a checkpoint fsyncs the log before copying frames
+    into the database and the database after. So an fsync of the log once COMMIT has returned
+    makes that commit (and every one before it, of any process: the log is one sequence)
+    durable, or, if a checkpoint emptied the log meanwhile, the database holds it already
+    synced. Commits are numbered; a flush covers every commit made before it began, so writers
+    that wait while one flushes usually find theirs covered and return without a flush.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._database = database
+        self._log = database.with_name(database.name + "-wal")
+        self._lock = threading.Lock()
+        self._committed = 0  # commits made, counted under the process's writer lock
+        self._flushed = 0  # every commit up to this number is on disk
+
+    def committed(self) -> int:
+        """Count a commit that has just returned; its number (called under the writer lock)."""
+        self._committed += 1
+        return self._committed
+
+    def flush(self, number: int) -> None:
+        """Return once commit ``number`` is on disk; StoreError if the disk refused."""
+        with self._lock:
+            if self._flushed >= number:
+                return
+            through = self._committed
+            try:
+                try:
+                    _fsync_path(self._log)
+                except FileNotFoundError:  # checkpointed and removed: all of it is in here
+                    _fsync_path(self._database)
+            except OSError as err:
+                raise StoreError(f"cannot flush the log of {self._database}: {err}") from err
+            self._flushed = through
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)
+    finally:
+        os.close(fd)
 
 
 _FIRST_NAP_SECONDS = 0.0001
