@@ -14,6 +14,7 @@ import pytest
 from conftest import FIXTURES
 
 from gateway.routing.partners import parse_registry
+from gateway.service import pipeline
 from gateway.service.config import ServiceConfig
 from gateway.service.node import Node
 from gateway.transport.http import HttpTransport, signed_get
@@ -127,6 +128,44 @@ async def test_a_submission_is_validated_acked_and_the_ack_correlated(
         "ack.correlated",
     ):
         assert expected in events
+
+
+@pytest.mark.parametrize("kept_up_to", [pipeline.KEPT_IN_DATABASE_BYTES, 0])
+async def test_the_files_a_node_makes_are_kept_in_its_database_when_small(
+    prs_and_mcsc: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch, kept_up_to: int
+) -> None:
+    """The report and the ACK: in the database under the limit, blob files over it; either way
+    served by the API and delivered byte for byte."""
+    monkeypatch.setattr(pipeline, "KEPT_IN_DATABASE_BYTES", kept_up_to)
+    prs, mcsc = prs_and_mcsc
+    base = f"http://127.0.0.1:{prs.port}"
+    receipt = await HttpTransport(base, mcsc_key()).send(SUBMISSION.name, SUBMISSION)
+    await wait_for(lambda: prs.store.get_submission(receipt.detail).status == "acked")
+    answered = prs.store.get_submission(receipt.detail)
+    assert answered is not None
+    assert answered.ack_sha is not None
+    assert answered.report_sha is not None
+    await wait_for(
+        lambda: any(s.sha256 == answered.ack_sha for s in mcsc.store.list_submissions("052"))
+    )
+    files = {p.name for p in (prs.config.data_dir / "blobs" / "sha256").rglob("*") if p.is_file()}
+    made = {answered.report_sha, answered.ack_sha}
+    in_database = {sha for sha in made if prs.store.content(sha) is not None}
+    if kept_up_to:
+        assert files == {answered.sha256}  # only the file received
+        assert in_database == made
+    else:
+        assert files == {answered.sha256} | made
+        assert in_database == set()
+    async with aiohttp.ClientSession() as session:
+        url = f"{base}/v1/submissions/{receipt.detail}/ack"
+        headers = sign_request(
+            "GET", f"/v1/submissions/{receipt.detail}/ack", EMPTY_SHA256, mcsc_key()
+        )
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 200
+            served = await response.read()
+    assert hashlib.sha256(served).hexdigest() == answered.ack_sha
 
 
 async def test_the_same_file_twice_has_one_effect(prs_and_mcsc: tuple[Node, Node]) -> None:

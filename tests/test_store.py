@@ -225,6 +225,33 @@ async def test_a_cancelled_upload_leaves_no_file(tmp_path: Path) -> None:
     assert blob_files(tmp_path) == []
 
 
+def test_a_blob_store_reads_small_files_kept_in_the_database(tmp_path: Path) -> None:
+    """Readers ask by SHA-256; bytes held in the database come back as if they were files."""
+    kept = b"ACK kept in the database"
+    blobs = BlobStore(tmp_path / "blobs", database={sha(kept): kept}.get)
+    on_disk = blobs.put_bytes(b"a blob file")
+    assert blobs.exists(sha(kept))
+    with blobs.open(sha(kept)) as stream:
+        assert stream.read() == kept
+    copy = blobs.local_copy(sha(kept))  # for transports, which send files
+    assert copy.temporary
+    assert copy.path.parent == tmp_path / "blobs" / "tmp"
+    assert copy.path.read_bytes() == kept
+    copy.release()
+    assert not copy.path.exists()
+    same = blobs.local_copy(on_disk.sha256)
+    assert (same.path, same.temporary) == (on_disk.path, False)
+    same.release()
+    assert on_disk.path.exists()  # a blob file is never removed by its reader
+    assert blob_files(tmp_path / "blobs") == [on_disk.path]
+    missing = sha(b"nowhere")
+    assert not blobs.exists(missing)
+    with pytest.raises(NotFound):
+        blobs.open(missing)
+    with pytest.raises(NotFound):
+        blobs.local_copy(missing)
+
+
 def test_blob_ids_that_are_not_sha256_are_refused(tmp_path: Path) -> None:
     """Only 64 lower-case hex digits name a blob, so no id can reach outside the store."""
     blobs = BlobStore(tmp_path)
@@ -431,6 +458,45 @@ def test_a_failure_in_the_middle_of_routing_writes_nothing(store: Store) -> None
     assert unchanged.status == "received"
     with pytest.raises(NotFound):
         store.complete_routing("sub_missing", [first], [])
+
+
+def test_small_files_are_kept_with_the_routing_that_names_them_or_not_at_all(
+    store: Store,
+) -> None:
+    """``contents`` land in routing's transaction: readable after it, absent if it failed."""
+    report, ack = b'{"status": "accepted"}', b"HDRSO000000052PRS\r\n"
+    submission, _ = store.record_submission("199", "052", "k.V21", "a" * 64, 3)
+    delivery = NewDelivery(
+        recipient="199", file_name="k.V21", sha256=sha(ack), format="cwr", version="2.1",
+        transport="http", id="dlv_k",
+    )  # fmt: skip
+    clash = NewDelivery(
+        recipient="058", file_name="l.V21", sha256=sha(ack), format="cwr", version="2.1",
+        transport="http", id="dlv_k",
+    )  # fmt: skip
+    with pytest.raises(Conflict):
+        store.complete_routing(
+            submission.id, [delivery, clash], [], contents={sha(report): report, sha(ack): ack}
+        )
+    assert store.content(sha(report)) is None  # rolled back with the rest
+    with pytest.raises(InvalidValue, match="has another SHA-256"):
+        store.complete_routing(submission.id, [delivery], [], contents={sha(report): ack})
+    unchanged = store.get_submission(submission.id)
+    assert unchanged is not None
+    assert unchanged.status == "received"
+    store.complete_routing(
+        submission.id,
+        [delivery],
+        [],
+        status="acked",
+        changes={"report_sha": sha(report), "ack_sha": sha(ack)},
+        contents={sha(report): report, sha(ack): ack},
+    )
+    assert store.content(sha(report)) == report
+    assert store.content(sha(ack)) == ack
+    assert store.content("f" * 64) is None
+    with pytest.raises(InvalidValue):
+        store.content("../../etc/passwd")
 
 
 def test_a_recipient_never_gets_two_files_of_one_name(store: Store) -> None:

@@ -374,8 +374,12 @@ class _Routes:
         return await self._blob(found.ack_sha, "application/xml" if xml else "text/plain")
 
     async def _blob(self, sha256: str, content_type: str) -> web.StreamResponse:
+        blobs = self.pipeline.blobs
         try:
-            path = self.pipeline.blobs.path(sha256)
+            path = blobs.path(sha256)
+            if not path.is_file():  # a small file kept in the database
+                with await asyncio.to_thread(blobs.open, sha256) as stream:
+                    return web.Response(body=stream.read(), headers={"Content-Type": content_type})
         except (NotFound, ValueError):
             return error(404, "not_found", "gone")
         return web.FileResponse(path, headers={"Content-Type": content_type})

@@ -209,8 +209,11 @@ class DeliveryWorker:
             return _Try("failed", f"no partner in the registry takes society {delivery.recipient}")
         try:
             transport = self._factory.for_partner(partner)
-            source = self._blobs.path(delivery.sha256)
-            receipt = await transport.send(delivery.file_name, source)
+            source = await asyncio.to_thread(self._blobs.local_copy, delivery.sha256)
+            try:
+                receipt = await transport.send(delivery.file_name, source.path)
+            finally:
+                source.release()
         except TransportError as err:
             return _Try("retry" if err.retryable else "failed", _describe(err))
         except Exception as err:  # noqa: BLE001 - a surprise is retried, bounded by max_attempts

@@ -52,6 +52,11 @@ def open_store(config: ServiceConfig) -> Store:
     return PostgresStore(spec.url, schema=spec.schema, password=password)
 
 
+def open_blobs(config: ServiceConfig, store: Store) -> BlobStore:
+    """The node's blob folder, reading the small files kept in ``store`` as well."""
+    return BlobStore(config.store.blobs or config.data_dir / "blobs", database=store.content)
+
+
 class Node:
     """A gateway node built from its configuration; ``start`` it, then ``stop`` it."""
 
@@ -61,7 +66,7 @@ class Node:
         self.society = self.registry.node.society
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = open_store(config)
-        self.blobs = BlobStore(config.store.blobs or config.data_dir / "blobs")
+        self.blobs = open_blobs(config, self.store)
         self._wake = asyncio.Event()
         # Unique among every process (and node object) sharing the database: it owns leases.
         suffix = secrets.token_hex(3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -34,6 +35,7 @@ from gateway.formats.xml.works_writer import WorksXmlWriter
 from gateway.model import Acknowledgement, FileHeader, Transaction
 from gateway.routing.decide import part_file_name, route
 from gateway.routing.filenames import CwrFileName, FileNameError, ack_name_for
+from gateway.store.blobs import BlobRef
 from gateway.store.errors import AlreadyFinished, StoreError
 from gateway.store.rows import (
     REGISTRATION_SENT,
@@ -55,6 +57,9 @@ if TYPE_CHECKING:
     from gateway.validation.report import Report
 
 SEVERAL = "000"
+# Files the node makes (reports, ACKs, routed parts) up to this size are kept in the database with
+# the transaction that refers to them: one flush, where a blob file costs two or three.
+KEPT_IN_DATABASE_BYTES = 256 << 10
 DEFAULT_PROCESSING_LEASE_SECONDS = 600.0  # longer than any one file's validation and routing
 RECOVER_BATCH = 100  # unfinished submissions taken over per recovery pass
 UNFINISHED = ("received", "validated")
@@ -230,8 +235,9 @@ class Pipeline:
         started = clock.monotonic()
         with self.blobs.open(submission.sha256) as stream:
             report = validate(stream, source=submission.file_name, pack=self.node)
+        made = _Made(self.blobs)
         try:
-            report_blob = self.blobs.put_bytes(json.dumps(report.to_dict()).encode())
+            report_blob = made.keep(json.dumps(report.to_dict()).encode())
             counts = report.counts
             # Recorded with the answer or the routing, in its transaction: one commit fewer.
             validated: SubmissionChanges = {
@@ -255,14 +261,15 @@ class Pipeline:
             )
             try:
                 if submission.sender == self.node:
-                    self._route(submission, report, kind, validated)
+                    self._route(submission, report, kind, validated, made=made)
                 else:
-                    self._answer(submission, report, kind, validated)
+                    self._answer(submission, report, kind, validated, made=made)
             except AlreadyFinished:
                 raise
             except Exception:
                 # The report stays reachable beside the failure the caller records.
                 with contextlib.suppress(StoreError):
+                    made.put_as_blob(report_blob.sha256)
                     self.store.update_submission(submission.id, **validated)
                 raise
         finally:
@@ -271,7 +278,13 @@ class Pipeline:
     # -- a partner's submission: the first ACK goes back, the works are registered here --------
 
     def _answer(
-        self, submission: Submission, report: Report, kind: str, validated: SubmissionChanges
+        self,
+        submission: Submission,
+        report: Report,
+        kind: str,
+        validated: SubmissionChanges,
+        *,
+        made: _Made,
     ) -> None:
         started = clock.monotonic()
         partner = self.registry.partner_for(submission.sender)
@@ -288,7 +301,7 @@ class Pipeline:
                 write_ack_xml(report, out, context)
             else:
                 write_ack(original, report, out, society=self.node)
-        ack_blob = self.blobs.put_bytes(out.getvalue())
+        ack_blob = made.keep(out.getvalue())
         ack_name = _ack_file_name(submission.file_name, self.node, xml=as_xml)
         counts = report.counts
         registrations = [
@@ -324,6 +337,7 @@ class Pipeline:
             status="acked",
             changes={**validated, "ack_sha": ack_blob.sha256, "ack_file_name": ack_name},
             registrations=registrations,
+            contents=made.contents,
         )
         log.emit(
             "ack.generated",
@@ -349,7 +363,13 @@ class Pipeline:
     # -- our own submission: split per recipient, encode each part, into the outbox ---------
 
     def _route(
-        self, submission: Submission, report: Report, kind: str, validated: SubmissionChanges
+        self,
+        submission: Submission,
+        report: Report,
+        kind: str,
+        validated: SubmissionChanges,
+        *,
+        made: _Made,
     ) -> None:
         started = clock.monotonic()
         accepted = {
@@ -371,7 +391,7 @@ class Pipeline:
         for code, part in plan.parts.items():
             created = self._creation_time(code)
             delivery, rows, size = self._encode(
-                submission, part.partner, part.transactions, header, created
+                submission, part.partner, part.transactions, header, created, made=made
             )
             deliveries.append(delivery)
             sent.extend(rows)
@@ -393,6 +413,7 @@ class Pipeline:
             status="routed",
             changes=validated,
             registrations=registrations,
+            contents=made.contents,
         )
         log.emit(
             "submission.routed",
@@ -428,6 +449,8 @@ class Pipeline:
         transactions: tuple[Transaction, ...],
         header: FileHeader,
         created: datetime,
+        *,
+        made: _Made,
     ) -> tuple[NewDelivery, list[SentTransaction], int]:
         as_xml = partner.receive_as == "xml"
         name = part_file_name(
@@ -462,7 +485,7 @@ class Pipeline:
             writer.close()
             out.seek(0)
             encoded = out.read()
-        blob = self.blobs.put_bytes(encoded)
+        blob = made.keep(encoded)
         delivery = NewDelivery(
             recipient=partner.society,
             file_name=name,
@@ -633,3 +656,28 @@ def _acknowledgements(stream: BinaryIO, kind: str) -> Iterator[Acknowledgement]:
             event.transaction.record, Acknowledgement
         ):
             yield event.transaction.record
+
+
+class _Made:
+    """The files one submission's processing makes: small ones for the database, large as blobs.
+
+    ``contents`` goes into the transaction that records what refers to them, so the file and the
+    state naming it are durable together, with one flush.
+    """
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+        self.contents: dict[str, bytes] = {}
+
+    def keep(self, data: bytes) -> BlobRef:
+        """Where ``data`` will be found: in ``contents`` if small, else stored as a blob now."""
+        if len(data) > KEPT_IN_DATABASE_BYTES:
+            return self._blobs.put_bytes(data)
+        sha256 = hashlib.sha256(data).hexdigest()
+        self.contents[sha256] = data
+        return BlobRef(sha256, len(data), self._blobs.path(sha256))
+
+    def put_as_blob(self, sha256: str) -> None:
+        """Store one kept file as a blob after all (its transaction did not happen)."""
+        if sha256 in self.contents:
+            self._blobs.put_bytes(self.contents[sha256])

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 from gateway import log
 from gateway.routing.partners import load_registry
 from gateway.service.pipeline import Pipeline
-from gateway.store.blobs import BlobStore
 from gateway.store.errors import AlreadyFinished, StoreError
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ class ProcessingWorkers:
 
 def run_child(config: ServiceConfig, worker_id: str, wake: Connection, events: Connection) -> None:
     """A worker process: claim, process, repeat; wait for a nudge when nothing is left."""
-    from gateway.service.node import open_store  # noqa: PLC0415 - node imports this module
+    from gateway.service.node import open_blobs, open_store  # noqa: PLC0415 - node imports us
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its children itself
     log.configure()
@@ -209,7 +208,7 @@ def run_child(config: ServiceConfig, worker_id: str, wake: Connection, events: C
     pipeline = Pipeline(
         load_registry(config.registry),
         store,
-        BlobStore(config.store.blobs or config.data_dir / "blobs"),
+        open_blobs(config, store),
         max_upload_bytes=config.max_upload_bytes,
         worker_id=worker_id,
         lease_seconds=config.store.processing_lease_seconds,

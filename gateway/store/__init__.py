@@ -9,7 +9,7 @@ method is synchronous and one transaction; async code calls it through ``asyncio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Protocol, Unpack
 
@@ -88,13 +88,20 @@ class Store(Protocol):
         *,
         changes: SubmissionChanges | None = None,
         registrations: Sequence[RegistrationChange] = (),
+        contents: Mapping[str, bytes] | None = None,
     ) -> list[Delivery]:
         """Queue deliveries, index the sent transactions and set the status, all or none.
 
-        In the same transaction: the submission's other ``changes`` (not its status) and the
-        ``registrations`` upserted as ``upsert_registration`` would. AlreadyFinished if the
-        submission is no longer received or validated.
+        In the same transaction: the submission's other ``changes`` (not its status), the
+        ``registrations`` upserted as ``upsert_registration`` would, and ``contents``: small
+        files by SHA-256 (InvalidValue if one is not its data's hash), kept in the database
+        from then on (``content``). AlreadyFinished if the submission is no longer received or
+        validated.
         """
+        ...
+
+    def content(self, sha256: str) -> bytes | None:
+        """A file ``complete_routing`` kept in the database, by its SHA-256; None if none."""
         ...
 
     def claim_submissions(

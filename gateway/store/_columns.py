@@ -6,6 +6,7 @@ readers take either, so both stores share them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol, cast
@@ -38,6 +39,16 @@ def check_sha256(sha256: str) -> str:
     if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
         raise InvalidValue(f"not a SHA-256 in lower-case hex: {sha256!r}")
     return sha256
+
+
+def check_contents(contents: Mapping[str, bytes]) -> list[tuple[str, bytes]]:
+    """Contents as (sha256, data) rows; InvalidValue if a key is not its data's SHA-256."""
+    rows = []
+    for sha256, data in contents.items():
+        if hashlib.sha256(data).hexdigest() != check_sha256(sha256):
+            raise InvalidValue(f"content stored as {sha256} has another SHA-256")
+        rows.append((sha256, bytes(data)))
+    return rows
 
 
 def check_claim(lease_seconds: float, worker_id: str, limit: int) -> None:

@@ -4,6 +4,10 @@ Layout: ``root/sha256/ab/cd/<64 hex digits>``. A blob is written to ``root/tmp/`
 filesystem), fsynced and renamed into place, and then its directory is fsynced: no reader ever sees
 a partial file under its final name, and a blob that has been renamed survives a power cut. The same
 content stored twice is one file.
+
+Small files the gateway makes itself live in the database instead (``Store.content``, written with
+the transaction that refers to them); a store given ``database`` reads those too, so a reader
+asks for a SHA-256 and need not know where its bytes are.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 import re
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -39,13 +44,33 @@ class BlobRef:
     path: Path
 
 
-class BlobStore:
-    """Files kept by the SHA-256 of their content under ``root``."""
+@dataclass(frozen=True, slots=True)
+class LocalCopy:
+    """A stored blob as a file on disk: the blob itself, or a temporary copy of database bytes."""
 
-    def __init__(self, root: Path, *, write_buffer: int = DEFAULT_WRITE_BUFFER) -> None:
+    path: Path
+    temporary: bool
+
+    def release(self) -> None:
+        """Remove the copy if it was made for the caller (a blob file stays)."""
+        if self.temporary:
+            self.path.unlink(missing_ok=True)
+
+
+class BlobStore:
+    """Files kept by the SHA-256 of their content under ``root`` (and, read only, in a database)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        write_buffer: int = DEFAULT_WRITE_BUFFER,
+        database: Callable[[str], bytes | None] | None = None,
+    ) -> None:
         if write_buffer < 1:
             raise InvalidValue("write_buffer must be at least 1 byte")
         self.root = root
+        self._database = database
         self._blobs = root / "sha256"
         self._tmp = root / "tmp"
         self._write_buffer = write_buffer
@@ -64,16 +89,46 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         """Whether a blob with this SHA-256 is stored."""
-        return self.path(sha256).is_file()
+        return self.path(sha256).is_file() or self._in_database(sha256) is not None
 
     def open(self, sha256: str) -> BinaryIO:
         """Open a stored blob for reading; NotFound if there is none."""
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError as err:
-            raise NotFound(f"no blob {sha256}") from err
+            data = self._in_database(sha256)
+            if data is None:
+                raise NotFound(f"no blob {sha256}") from err
+            return io.BytesIO(data)
         except OSError as err:
             raise StoreError(f"cannot read blob {sha256}: {err}") from err
+
+    def local_copy(self, sha256: str) -> LocalCopy:
+        """The blob as a file (for a transport that sends files); ``release()`` it when done.
+
+        Bytes held in the database are written to a temporary file, not synced: it only lives
+        while it is sent, and a crash's leftover goes with the other stale temporary files.
+        """
+        path = self.path(sha256)
+        if path.is_file():
+            return LocalCopy(path, temporary=False)
+        data = self._in_database(sha256)
+        if data is None:
+            raise NotFound(f"no blob {sha256}")
+        try:
+            fd, name = tempfile.mkstemp(prefix="blob-", suffix=".part", dir=self._tmp)
+        except OSError as err:
+            raise StoreError(f"cannot copy blob {sha256} to {self._tmp}: {err}") from err
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+        except OSError as err:
+            Path(name).unlink(missing_ok=True)
+            raise StoreError(f"cannot copy blob {sha256} to {self._tmp}: {err}") from err
+        return LocalCopy(Path(name), temporary=True)
+
+    def _in_database(self, sha256: str) -> bytes | None:
+        return None if self._database is None else self._database(sha256)
 
     async def put_stream(self, chunks: AsyncIterable[bytes], *, max_bytes: int) -> BlobRef:
         """Store a stream of chunks; TooLarge (nothing kept) once it passes ``max_bytes``.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date, datetime, time, timedelta
 from types import TracebackType
@@ -31,6 +31,7 @@ from gateway.store._columns import (
     Row,
     check_changes,
     check_claim,
+    check_contents,
     check_registration_status,
     check_routing_changes,
     check_sha256,
@@ -199,6 +200,11 @@ class PostgresStore:
 
         return self._transaction(record)
 
+    def content(self, sha256: str) -> bytes | None:
+        """A file kept in the database by its SHA-256 (see ``complete_routing``), or None."""
+        row = self._fetchrow("SELECT data FROM contents WHERE sha256 = $1", check_sha256(sha256))
+        return None if row is None else bytes(row["data"])
+
     def get_submission(self, submission_id: str) -> Submission | None:
         """A submission by id, or None."""
         row = self._fetchrow("SELECT * FROM submissions WHERE id = $1", submission_id)
@@ -232,16 +238,18 @@ class PostgresStore:
         *,
         changes: SubmissionChanges | None = None,
         registrations: Sequence[RegistrationChange] = (),
+        contents: Mapping[str, bytes] | None = None,
     ) -> list[Delivery]:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
-        The submission's other ``changes`` and the ``registrations`` are written in the same
-        transaction. Conflict (nothing written) if a delivery id, a recipient's file name or a
-        sent transaction's key is already taken; AlreadyFinished if the submission was answered
-        or routed already (by another process), so a submission is routed once.
+        The submission's other ``changes``, the ``registrations`` and the ``contents`` are written
+        in the same transaction. Conflict (nothing written) if a delivery id, a recipient's file
+        name or a sent transaction's key is already taken; AlreadyFinished if the submission was
+        answered or routed already (by another process), so a submission is routed once.
         """
         check_status(status)
         check_routing_changes(changes or {}, registrations)
+        content_rows = check_contents(contents or {})
         now = utc(self._clock())
         registration_rows = [_registration_values(item, now) for item in registrations]
         queued_rows = [
@@ -294,6 +302,10 @@ class PostgresStore:
             )
             if changes:
                 await conn.execute(*_update_submission(submission_id, changes, now))
+            await conn.executemany(
+                "INSERT INTO contents (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                content_rows,
+            )
             await conn.executemany(_UPSERT_REGISTRATION, registration_rows)
             return queued
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from gateway.store._columns import (
     Row,
     check_changes,
     check_claim,
+    check_contents,
     check_registration_status,
     check_routing_changes,
     check_sha256,
@@ -189,6 +190,14 @@ class SqliteStore:
             ).fetchone()
             return submission_row(row), None
 
+    def content(self, sha256: str) -> bytes | None:
+        """A file kept in the database by its SHA-256 (see ``complete_routing``), or None."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT data FROM contents WHERE sha256 = ?", (check_sha256(sha256),)
+            ).fetchone()
+        return None if row is None else bytes(row["data"])
+
     def get_submission(self, submission_id: str) -> Submission | None:
         """A submission by id, or None."""
         with self._transaction() as conn:
@@ -228,16 +237,19 @@ class SqliteStore:
         *,
         changes: SubmissionChanges | None = None,
         registrations: Sequence[RegistrationChange] = (),
+        contents: Mapping[str, bytes] | None = None,
     ) -> list[Delivery]:
         """Queue a submission's deliveries, index what they carry, and set its status: all or none.
 
-        The submission's other ``changes`` and the ``registrations`` are written in the same
+        The submission's other ``changes``, the ``registrations`` and the ``contents`` (files by
+        SHA-256, such as the report and ACK the changes name) are written in the same
         transaction. Conflict (nothing written) if a delivery id, a recipient's file name or a
         sent transaction's key is already taken; AlreadyFinished if the submission was answered
         or routed already (by another process), so a submission is routed once.
         """
         check_status(status)
         check_routing_changes(changes or {}, registrations)
+        content_rows = check_contents(contents or {})
         now = self._clock()
         stamp = utc_text(now)
         with self._transaction(write=True) as conn:
@@ -295,6 +307,7 @@ class SqliteStore:
             )
             if changes:
                 conn.execute(_UPDATE_SUBMISSION, _change_params(submission_id, changes, stamp))
+            conn.executemany(_INSERT_CONTENT, content_rows)
             conn.executemany(
                 _UPSERT_REGISTRATION,
                 [_registration_params(item, stamp) for item in registrations],
@@ -889,6 +902,8 @@ def _fsync_path(path: Path) -> None:
 
 _FIRST_NAP_SECONDS = 0.0001
 _LAST_NAP_SECONDS = 0.001
+
+_INSERT_CONTENT = "INSERT INTO contents (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING"
 
 _UPDATE_SUBMISSION = """
 UPDATE submissions SET
