@@ -279,7 +279,7 @@ def test_kill_nine_at_random_points_loses_nothing_and_doubles_nothing(tmp_path: 
         # PRS holds each delivered file once, and every transaction in exactly one of them.
         received = prs.list_submissions("119")
         assert sorted(s.file_name for s in received) == sorted(d.file_name for d in sent)
-        blobs = BlobStore(world.prs.data / "blobs")
+        blobs = BlobStore(world.prs.data / "blobs", database=prs.content)  # small ones: in its db
         arrived = Counter(w for s in received for w in works_in(blobs, s.sha256))
         expected = set().union(*world.dropped.values())
         assert set(arrived) == expected

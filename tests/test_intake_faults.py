@@ -149,11 +149,18 @@ async def test_a_database_locked_before_the_request_refuses_it_cleanly(
         assert len(intake.store.list_submissions("119")) == 1
 
 
+@pytest.mark.parametrize("held", [True, False], ids=["kept-in-database", "blob-file"])
 async def test_a_database_locked_during_the_body_keeps_only_the_whole_blob(
-    tmp_path: Path, log_lines
+    tmp_path: Path, log_lines, held: bool
 ) -> None:
-    """Locked between the signature check and the record: 503, no row; the retry records once."""
+    """Locked between the signature check and the record: 503, no row; the retry records once.
+
+    A small file is held in memory for the database: nothing of it stays. Past the size kept in
+    the database it is a blob file, written whole before the database is asked.
+    """
     async with serve_intake(tmp_path, busy_timeout_ms=BUSY_TIMEOUT_MS) as intake:
+        if not held:
+            intake.pipeline.kept_in_database_bytes = 0
         path = submission_path(SUBMISSION.name)
         async with raw_client(intake.port) as (reader, writer):
             writer.write(raw_head(intake.port, path, DATA, length=len(DATA)))
@@ -168,11 +175,15 @@ async def test_a_database_locked_during_the_body_keeps_only_the_whole_blob(
         assert refusals(log_lines) == [(503, "store_unavailable")]
         assert intake.store.list_submissions("119") == []
         assert temp_files(intake.data_dir) == []
-        # The blob is not half written: it is named by the SHA-256 of all its bytes and was
-        # fsynced and renamed into place in one step before the database was asked; no row
-        # points to it, and the retry below finds it whole and reuses it.
-        assert blobs(intake.data_dir) == {blob_of(intake.data_dir, DATA)}
-        assert blob_of(intake.data_dir, DATA).read_bytes() == DATA
+        assert intake.store.content(blob_of(intake.data_dir, DATA).name) is None
+        if held:
+            assert blobs(intake.data_dir) == set()
+        else:
+            # The blob is not half written: it is named by the SHA-256 of all its bytes and was
+            # fsynced and renamed into place in one step before the database was asked; no row
+            # points to it, and the retry below finds it whole and reuses it.
+            assert blobs(intake.data_dir) == {blob_of(intake.data_dir, DATA)}
+            assert blob_of(intake.data_dir, DATA).read_bytes() == DATA
 
         status, receipt = await submit(intake.port, SUBMISSION.name, DATA)
         assert (status, receipt["duplicate"]) == (202, False)

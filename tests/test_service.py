@@ -132,12 +132,12 @@ async def test_a_submission_is_validated_acked_and_the_ack_correlated(
 
 @pytest.mark.parametrize("kept_up_to", [pipeline.KEPT_IN_DATABASE_BYTES, 0])
 async def test_the_files_a_node_makes_are_kept_in_its_database_when_small(
-    prs_and_mcsc: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch, kept_up_to: int
+    prs_and_mcsc: tuple[Node, Node], kept_up_to: int
 ) -> None:
-    """The report and the ACK: in the database under the limit, blob files over it; either way
-    served by the API and delivered byte for byte."""
-    monkeypatch.setattr(pipeline, "KEPT_IN_DATABASE_BYTES", kept_up_to)
+    """The file received, its report and its ACK: in the database under the limit, blob files
+    over it; either way processed, served by the API and delivered byte for byte."""
     prs, mcsc = prs_and_mcsc
+    prs.pipeline.kept_in_database_bytes = kept_up_to
     base = f"http://127.0.0.1:{prs.port}"
     receipt = await HttpTransport(base, mcsc_key()).send(SUBMISSION.name, SUBMISSION)
     await wait_for(lambda: prs.store.get_submission(receipt.detail).status == "acked")
@@ -149,14 +149,12 @@ async def test_the_files_a_node_makes_are_kept_in_its_database_when_small(
         lambda: any(s.sha256 == answered.ack_sha for s in mcsc.store.list_submissions("052"))
     )
     files = {p.name for p in (prs.config.data_dir / "blobs" / "sha256").rglob("*") if p.is_file()}
-    made = {answered.report_sha, answered.ack_sha}
-    in_database = {sha for sha in made if prs.store.content(sha) is not None}
+    kept = {answered.sha256, answered.report_sha, answered.ack_sha}
+    in_database = {sha for sha in kept if prs.store.content(sha) is not None}
     if kept_up_to:
-        assert files == {answered.sha256}  # only the file received
-        assert in_database == made
+        assert (files, in_database) == (set(), kept)
     else:
-        assert files == {answered.sha256} | made
-        assert in_database == set()
+        assert (files, in_database) == (kept, set())
     async with aiohttp.ClientSession() as session:
         url = f"{base}/v1/submissions/{receipt.detail}/ack"
         headers = sign_request(

@@ -225,6 +225,20 @@ async def test_a_cancelled_upload_leaves_no_file(tmp_path: Path) -> None:
     assert blob_files(tmp_path) == []
 
 
+async def test_a_short_stream_is_held_for_the_database_only_when_asked(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    for data in (b"", b"short"):
+        held = await blobs.put_stream(chunks_of(data, 2), max_bytes=100, hold_up_to=len(data) + 1)
+        assert (held.sha256, held.size, held.data) == (sha(data), len(data), data)
+        assert not held.path.exists()
+        written = await blobs.put_stream(chunks_of(data, 2), max_bytes=100)  # hold_up_to=0
+        assert (written.sha256, written.data) == (sha(data), None)
+        assert written.path.read_bytes() == data
+    longer = await blobs.put_stream(chunks_of(b"x" * 10, 3), max_bytes=100, hold_up_to=9)
+    assert longer.data is None
+    assert longer.path.exists()
+
+
 def test_a_blob_store_reads_small_files_kept_in_the_database(tmp_path: Path) -> None:
     """Readers ask by SHA-256; bytes held in the database come back as if they were files."""
     kept = b"ACK kept in the database"
@@ -294,6 +308,22 @@ def test_the_same_bytes_or_name_from_one_sender_is_one_submission(store: Store) 
     assert why is None
     assert other.id != first.id
     assert [s.id for s in store.list_submissions("199")] == [first.id]
+
+
+def test_a_small_file_received_is_kept_with_its_submission_and_a_repeat_keeps_nothing(
+    store: Store,
+) -> None:
+    data, other = b"HDR a small CWR file", b"HDR the same name, other bytes"
+    first, _ = store.record_submission("199", "052", "s.V21", sha(data), len(data), content=data)
+    assert store.content(sha(data)) == data
+    again, reason = store.record_submission(
+        "199", "052", "s.V21", sha(other), len(other), content=other
+    )
+    assert (again.id, reason) == (first.id, "same_name")
+    assert store.content(sha(other)) is None  # a refused repeat leaves nothing behind
+    with pytest.raises(InvalidValue, match="has another SHA-256"):
+        store.record_submission("199", "052", "t.V21", sha(data), len(other), content=other)
+    assert [s.file_name for s in store.list_submissions("199")] == ["s.V21"]
 
 
 def test_files_without_a_name_are_told_apart_by_their_bytes(store: Store) -> None:

@@ -205,10 +205,14 @@ class _Routes:
         except TransportError as bad:
             return self._refuse(request, 400, "bad_file_name", str(bad), sender)
         started = time.monotonic()
-        blob = await self._store_body(request, sender)
+        blob = await self._store_body(
+            request, sender, hold_up_to=self.pipeline.kept_in_database_bytes
+        )
         if isinstance(blob, web.Response):
             return blob
-        intake = await self.pipeline.accept(sender, name, blob.sha256, blob.size, "http", started)
+        intake = await self.pipeline.accept(
+            sender, name, blob.sha256, blob.size, "http", started, content=blob.data
+        )
         return web.json_response(_receipt(intake), status=200 if intake.duplicate_of else 202)
 
     async def expect_body(self, request: web.Request) -> web.Response | None:
@@ -237,17 +241,22 @@ class _Routes:
             )
         return None
 
-    async def _store_body(self, request: web.Request, sender: str) -> BlobRef | web.Response:
+    async def _store_body(
+        self, request: web.Request, sender: str, *, hold_up_to: int = 0
+    ) -> BlobRef | web.Response:
         """The request body in the blob store (size capped, hash checked), or the refusal.
 
-        Every refusal happens before the blob is committed, so it leaves no file behind.
+        Every refusal happens before the blob is committed, so it leaves no file behind. A body
+        within ``hold_up_to`` bytes is held, not written (see ``BlobStore.put_stream``).
         """
         limit = self.pipeline.max_upload_bytes
         refusal = self._refuse_by_headers(request, sender)
         if refusal is not None:
             return refusal
         try:
-            return await self.pipeline.blobs.put_stream(self._body(request), max_bytes=limit)
+            return await self.pipeline.blobs.put_stream(
+                self._body(request), max_bytes=limit, hold_up_to=hold_up_to
+            )
         except TooLarge:
             return self._refuse(
                 request, 413, "too_large", f"the file exceeds {limit} bytes", sender

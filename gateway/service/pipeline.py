@@ -19,6 +19,7 @@ import tempfile
 import time as clock
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -57,8 +58,9 @@ if TYPE_CHECKING:
     from gateway.validation.report import Report
 
 SEVERAL = "000"
-# Files the node makes (reports, ACKs, routed parts) up to this size are kept in the database with
-# the transaction that refers to them: one flush, where a blob file costs two or three.
+# Files the node makes (reports, ACKs, routed parts) and files received by HTTP up to this size are
+# kept in the database with the transaction that refers to them: one flush, where a blob file
+# costs two or three.
 KEPT_IN_DATABASE_BYTES = 256 << 10
 DEFAULT_PROCESSING_LEASE_SECONDS = 600.0  # longer than any one file's validation and routing
 RECOVER_BATCH = 100  # unfinished submissions taken over per recovery pass
@@ -96,6 +98,7 @@ class Pipeline:
         self.max_upload_bytes = max_upload_bytes
         self.worker_id = worker_id or f"{self.node}-{os.getpid()}"
         self.lease_seconds = lease_seconds
+        self.kept_in_database_bytes = KEPT_IN_DATABASE_BYTES
         self._wake = wake_delivery
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: set[str] = set()  # submissions this process is working on now
@@ -114,8 +117,12 @@ class Pipeline:
     ) -> Intake:
         """Store the bytes first, then record the submission (once per content or name)."""
         started = clock.monotonic()
-        blob = await self.blobs.put_stream(chunks, max_bytes=self.max_upload_bytes)
-        return await self.accept(sender, file_name, blob.sha256, blob.size, transport, started)
+        blob = await self.blobs.put_stream(
+            chunks, max_bytes=self.max_upload_bytes, hold_up_to=self.kept_in_database_bytes
+        )
+        return await self.accept(
+            sender, file_name, blob.sha256, blob.size, transport, started, content=blob.data
+        )
 
     async def receive_file(
         self, path: Path, *, sender: str, file_name: str, transport: str
@@ -126,12 +133,28 @@ class Pipeline:
         return await self.accept(sender, file_name, blob.sha256, blob.size, transport, started)
 
     async def accept(  # noqa: PLR0917 - every argument is a fact of the intake
-        self, sender: str, file_name: str, sha256: str, size: int, transport: str, started: float
+        self,
+        sender: str,
+        file_name: str,
+        sha256: str,
+        size: int,
+        transport: str,
+        started: float,
+        *,
+        content: bytes | None = None,
     ) -> Intake:
-        """Record stored bytes as a submission (or find the original) and start processing."""
+        """Record stored bytes as a submission (or find the original) and start processing.
+
+        ``content``: a small file's bytes, not yet stored, kept in the submission's transaction.
+        """
         receiver = receiver_of(file_name, self.node)
         submission, reason = await asyncio.to_thread(
-            self.store.record_submission, sender, receiver, file_name, sha256, size
+            partial(self.store.record_submission, content=content),
+            sender,
+            receiver,
+            file_name,
+            sha256,
+            size,
         )
         if reason is not None:
             log.emit(
@@ -235,7 +258,7 @@ class Pipeline:
         started = clock.monotonic()
         with self.blobs.open(submission.sha256) as stream:
             report = validate(stream, source=submission.file_name, pack=self.node)
-        made = _Made(self.blobs)
+        made = _Made(self.blobs, self.kept_in_database_bytes)
         try:
             report_blob = made.keep(json.dumps(report.to_dict()).encode())
             counts = report.counts
@@ -665,13 +688,14 @@ class _Made:
     state naming it are durable together, with one flush.
     """
 
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, up_to: int) -> None:
         self._blobs = blobs
+        self._up_to = up_to
         self.contents: dict[str, bytes] = {}
 
     def keep(self, data: bytes) -> BlobRef:
         """Where ``data`` will be found: in ``contents`` if small, else stored as a blob now."""
-        if len(data) > KEPT_IN_DATABASE_BYTES:
+        if not self._up_to or len(data) > self._up_to:  # 0: every file a blob
             return self._blobs.put_bytes(data)
         sha256 = hashlib.sha256(data).hexdigest()
         self.contents[sha256] = data

@@ -91,7 +91,7 @@ class ReconcileService:
             if submission.status in _OWN_STATUSES_SKIPPED:
                 continue
             try:
-                with self.blobs.path(submission.sha256).open("rb") as stream:
+                with self.blobs.open(submission.sha256) as stream:
                     read_registrations(stream, registry, source=submission.file_name)
             except (OSError, NotFound, RegistryError):
                 registry.skipped.append(f"{submission.file_name}: not a works file")

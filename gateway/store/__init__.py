@@ -61,8 +61,13 @@ class Store(Protocol):
         version: str = "",
         received_at: datetime | None = None,
         submission_id: str | None = None,
+        content: bytes | None = None,
     ) -> tuple[Submission, DuplicateReason | None]:
-        """Record a received file once; a repeat returns the original and why it is one."""
+        """Record a received file once; a repeat returns the original and why it is one.
+
+        ``content``: the file's bytes, kept in the database with a new submission (InvalidValue
+        if they do not hash to ``sha256``); a repeat writes nothing.
+        """
         ...
 
     def get_submission(self, submission_id: str) -> Submission | None:

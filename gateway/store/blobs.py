@@ -37,11 +37,16 @@ _BLOB_MODE = 0o444  # blobs are immutable; read-only makes an accidental edit fa
 
 @dataclass(frozen=True, slots=True)
 class BlobRef:
-    """Where a stored blob lives: its SHA-256 (lower-case hex), size in bytes and path."""
+    """Where a stored blob lives: its SHA-256 (lower-case hex), size in bytes and path.
+
+    ``data``: set when the bytes were held instead of written (``put_stream``'s ``hold_up_to``);
+    the caller keeps them in the database with the row that names them.
+    """
 
     sha256: str
     size: int
     path: Path
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +135,14 @@ class BlobStore:
     def _in_database(self, sha256: str) -> bytes | None:
         return None if self._database is None else self._database(sha256)
 
-    async def put_stream(self, chunks: AsyncIterable[bytes], *, max_bytes: int) -> BlobRef:
+    async def put_stream(
+        self, chunks: AsyncIterable[bytes], *, max_bytes: int, hold_up_to: int = 0
+    ) -> BlobRef:
         """Store a stream of chunks; TooLarge (nothing kept) once it passes ``max_bytes``.
+
+        A stream that ends within ``hold_up_to`` (> 0) bytes is not written at all: the ref
+        carries its ``data`` (for ``Store.record_submission(content=...)``, which keeps it in its
+        transaction).
 
         Chunks are counted as they arrive, so no more than ``max_bytes`` ever reach the disk, and
         written in batches from a worker thread, so memory stays at about one write buffer. A
@@ -149,6 +160,10 @@ class BlobStore:
             if size >= self._write_buffer:
                 break
         else:
+            if hold_up_to and size <= hold_up_to:  # 0: hold nothing, not even an empty stream
+                data = b"".join(first)
+                sha256 = hashlib.sha256(data).hexdigest()
+                return BlobRef(sha256, size, self.path(sha256), data=data)
             return await asyncio.to_thread(self._put_sync, first, max_bytes)
         pending = await asyncio.to_thread(self._begin, max_bytes)
         try:

@@ -162,13 +162,16 @@ class PostgresStore:
         version: str = "",
         received_at: datetime | None = None,
         submission_id: str | None = None,
+        content: bytes | None = None,
     ) -> tuple[Submission, DuplicateReason | None]:
         """Record a received file once; a repeat returns the original and why it is one.
 
         The same bytes (``"same_bytes"``) or the same non-empty file name (``"same_name"``) from
         the same sender is the same submission: the original comes back, nothing is written.
+        ``content``, a small file's bytes, is kept with a new submission (see ``content()``).
         """
         check_submission(sender, sha256, size)
+        content_rows = check_contents({} if content is None else {sha256: content})
         now = utc(received_at or self._clock())
         new = submission_id or new_id("sub_")
 
@@ -183,6 +186,7 @@ class PostgresStore:
                 new, sender, receiver, file_name, sha256, size, now, file_format, version,
             )  # fmt: skip
             if row is not None:
+                await conn.executemany(_INSERT_CONTENT, content_rows)
                 return submission_row(row), None
             row = await conn.fetchrow(
                 "SELECT * FROM submissions WHERE sender = $1 AND sha256 = $2", sender, sha256
@@ -302,10 +306,7 @@ class PostgresStore:
             )
             if changes:
                 await conn.execute(*_update_submission(submission_id, changes, now))
-            await conn.executemany(
-                "INSERT INTO contents (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                content_rows,
-            )
+            await conn.executemany(_INSERT_CONTENT, content_rows)
             await conn.executemany(_UPSERT_REGISTRATION, registration_rows)
             return queued
 
@@ -699,6 +700,8 @@ def _server(url: str) -> str:
     user = f"{parts.username}@" if parts.username else ""
     return f"postgresql://{user}{host}{port}{parts.path}"
 
+
+_INSERT_CONTENT = "INSERT INTO contents (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
 _CLAIM_DUE = """
 WITH due AS (

@@ -158,13 +158,16 @@ class SqliteStore:
         version: str = "",
         received_at: datetime | None = None,
         submission_id: str | None = None,
+        content: bytes | None = None,
     ) -> tuple[Submission, DuplicateReason | None]:
         """Record a received file once; a repeat returns the original and why it is one.
 
         The same bytes (``"same_bytes"``) or the same non-empty file name (``"same_name"``) from
         the same sender is the same submission: the original comes back, nothing is written.
+        ``content``, a small file's bytes, is kept with a new submission (see ``content()``).
         """
         check_submission(sender, sha256, size)
+        content_rows = check_contents({} if content is None else {sha256: content})
         now = utc_text(received_at or self._clock())
         new = submission_id or new_id("sub_")
         with self._transaction(write=True) as conn:
@@ -188,6 +191,7 @@ class SqliteStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?) RETURNING *",
                 (new, sender, receiver, file_name, sha256, size, now, file_format, version, now),
             ).fetchone()
+            conn.executemany(_INSERT_CONTENT, content_rows)
             return submission_row(row), None
 
     def content(self, sha256: str) -> bytes | None:
