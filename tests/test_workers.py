@@ -9,8 +9,10 @@ workers in a row is marked failed instead of killing workers for ever.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from test_several_nodes import variant
 
 from gateway.service.config import ServiceConfig, load_config
 from gateway.service.node import Node
+from gateway.service.workers import nudge_child, wake_pipe
 from gateway.transport.http import HttpTransport
 
 FILES = 8
@@ -137,3 +140,25 @@ def test_the_processing_section_of_a_node_config_is_read(tmp_path: Path) -> None
     with pytest.raises(ValueError, match=r"\[processing\] workers must be 0 or more"):
         load_config(config_file)
     assert ServiceConfig(registry=tmp_path, data_dir=tmp_path).processing_workers == 0
+
+
+def test_nudging_a_child_that_reads_none_never_blocks_the_event_loop() -> None:
+    """Far more nudges than a pipe holds, to a child busy all along: each returns at once.
+
+    A blocking nudge froze a loaded node: after ~16,000 files without a pause the wake pipe was
+    full, the event loop stopped in the write, and the children waited on it in turn.
+    """
+    child_end, parent_end = wake_pipe(multiprocessing.get_context("spawn"))
+    done = threading.Event()
+
+    def nudge_many() -> None:
+        for _ in range(100_000):  # 400 kB of nudges; a pipe holds 64 kB
+            nudge_child(parent_end)
+        done.set()
+
+    threading.Thread(target=nudge_many, daemon=True).start()
+    assert done.wait(30), "a nudge blocked on a full wake pipe"
+    assert child_end.poll()  # the child still finds its nudges, whole
+    assert child_end.recv_bytes() == b""
+    parent_end.close()
+    child_end.close()

@@ -35,6 +35,7 @@ from gateway.store.errors import AlreadyFinished, StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
+    from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
 
     from gateway.service.config import ServiceConfig
@@ -97,8 +98,7 @@ class ProcessingWorkers:
     def nudge(self, _submission_id: str = "") -> None:
         """Tell every child that work may be waiting (a new submission)."""
         for child in self._children.values():
-            with contextlib.suppress(OSError):  # a dying child: its replacement looks anyway
-                child.wake.send_bytes(b"")
+            nudge_child(child.wake)
 
     async def stop(self) -> None:
         """Let each child finish the submission it is on, then end it."""
@@ -120,7 +120,7 @@ class ProcessingWorkers:
     def _spawn(self, slot: int) -> None:
         # One lease owner per slot, kept by its replacement: it takes the dead one's work at once.
         worker_id = f"{self._node_worker_id}-p{slot}"
-        wake_read, wake_write = self._context.Pipe(duplex=False)
+        wake_read, wake_write = wake_pipe(self._context)
         events_read, events_write = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=run_child,
@@ -193,6 +193,26 @@ class ProcessingWorkers:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def wake_pipe(context: BaseContext) -> tuple[Connection, Connection]:
+    """A wake pipe (child's end, parent's end); the parent's never blocks (``nudge_child``)."""
+    read, write = context.Pipe(duplex=False)
+    os.set_blocking(write.fileno(), False)
+    return read, write
+
+
+def nudge_child(wake: Connection) -> None:
+    """One nudge down a wake pipe, from the event loop: never waits.
+
+    A child busy for a long while reads no nudges; after some 16,000 its pipe is full. A
+    blocking write would then stop the event loop, which also stops it reading the child's
+    events, and the child, blocked telling it one, would never read again: the node froze
+    under load. A full pipe already holds more nudges than the child needs, so this one is
+    dropped; a nudge (4 bytes, under ``PIPE_BUF``) goes in whole or not at all.
+    """
+    with contextlib.suppress(OSError):  # full (BlockingIOError), or a dying child's pipe
+        wake.send_bytes(b"")
 
 
 # -- in the child ------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ filesystem), fsynced and renamed into place, and then its directory is fsynced: 
 a partial file under its final name, and a blob that has been renamed survives a power cut. The same
 content stored twice is one file.
 
-Small files the gateway makes itself live in the database instead (``Store.content``, written with
-the transaction that refers to them); a store given ``database`` reads those too, so a reader
-asks for a SHA-256 and need not know where its bytes are.
+Small files (those the gateway makes, and those it receives over HTTP) live in the database instead
+(``Store.content``, written with the transaction that refers to them); a store given ``database``
+reads those too, so a reader asks for a SHA-256 and need not know where its bytes are.
 """
 
 from __future__ import annotations
