@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -697,9 +696,9 @@ class _Made:
         """Where ``data`` will be found: in ``contents`` if small, else stored as a blob now."""
         if not self._up_to or len(data) > self._up_to:  # 0: every file a blob
             return self._blobs.put_bytes(data)
-        sha256 = hashlib.sha256(data).hexdigest()
-        self.contents[sha256] = data
-        return BlobRef(sha256, len(data), self._blobs.path(sha256))
+        held = self._blobs.hold(data)
+        self.contents[held.sha256] = data
+        return held
 
     def put_as_blob(self, sha256: str) -> None:
         """Store one kept file as a blob after all (its transaction did not happen)."""

@@ -106,7 +106,7 @@ class Store(Protocol):
         ...
 
     def content(self, sha256: str) -> bytes | None:
-        """A file ``complete_routing`` kept in the database, by its SHA-256; None if none."""
+        """A file ``record_submission`` or ``complete_routing`` kept, by its SHA-256; or None."""
         ...
 
     def claim_submissions(

@@ -161,9 +161,7 @@ class BlobStore:
                 break
         else:
             if hold_up_to and size <= hold_up_to:  # 0: hold nothing, not even an empty stream
-                data = b"".join(first)
-                sha256 = hashlib.sha256(data).hexdigest()
-                return BlobRef(sha256, size, self.path(sha256), data=data)
+                return self.hold(b"".join(first))
             return await asyncio.to_thread(self._put_sync, first, max_bytes)
         pending = await asyncio.to_thread(self._begin, max_bytes)
         try:
@@ -182,6 +180,11 @@ class BlobStore:
         except BaseException:
             pending.abort()  # also on cancellation: a dropped upload leaves no temp file
             raise
+
+    def hold(self, data: bytes) -> BlobRef:
+        """A ref to bytes not written here, with its ``data``: the database is to keep them."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        return BlobRef(sha256, len(data), self.path(sha256), data=data)
 
     def put_bytes(self, data: bytes, *, max_bytes: int | None = None) -> BlobRef:
         """Store bytes already in memory (a report, an ACK file)."""

@@ -125,7 +125,7 @@ _V2 = (
     """,
 )
 
-# Small files the gateway makes, kept with the state that refers to them (see schema.py's _V5).
+# Small files, kept with the state that refers to them (see schema.py's _V5).
 _V3 = ("CREATE TABLE contents (sha256 text PRIMARY KEY, data bytea NOT NULL)",)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)

@@ -205,7 +205,7 @@ class PostgresStore:
         return self._transaction(record)
 
     def content(self, sha256: str) -> bytes | None:
-        """A file kept in the database by its SHA-256 (see ``complete_routing``), or None."""
+        """A file kept in the database by its SHA-256, or None (as :meth:`SqliteStore.content`)."""
         row = self._fetchrow("SELECT data FROM contents WHERE sha256 = $1", check_sha256(sha256))
         return None if row is None else bytes(row["data"])
 

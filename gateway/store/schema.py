@@ -138,10 +138,10 @@ _V4 = (
     "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, created_at)",
 )
 
-# Small files the gateway makes itself (validation reports, ACKs, the parts it routes), kept in
-# the transaction that refers to them instead of as blob files: one flush a file, where a blob
-# costs two or three (the file, its folder, a new shard folder). Keyed by SHA-256 like the blob
-# store, written once, never changed.
+# Small files (the validation reports, ACKs and parts the gateway makes, those it receives over
+# HTTP), kept in the transaction that refers to them instead of as blob files: one flush a file,
+# where a blob costs two or three (the file, its folder, a new shard folder). Keyed by SHA-256
+# like the blob store, written once, never changed.
 _V5 = ("CREATE TABLE contents (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL) STRICT",)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -15,7 +15,6 @@ guards a submission that is flushed after it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +25,7 @@ from time import monotonic, sleep
 from types import TracebackType
 from typing import NoReturn, Self, Unpack, cast, get_args
 
+from gateway.files import fdatasync_file
 from gateway.store._columns import (
     Row,
     check_changes,
@@ -195,7 +195,7 @@ class SqliteStore:
             return submission_row(row), None
 
     def content(self, sha256: str) -> bytes | None:
-        """A file kept in the database by its SHA-256 (see ``complete_routing``), or None."""
+        """A file ``record_submission`` or ``complete_routing`` kept, by its SHA-256; or None."""
         with self._transaction() as conn:
             row = conn.execute(
                 "SELECT data FROM contents WHERE sha256 = ?", (check_sha256(sha256),)
@@ -888,20 +888,12 @@ class _LogFlush:
             through = self._committed
             try:
                 try:
-                    _fsync_path(self._log)
+                    fdatasync_file(self._log)
                 except FileNotFoundError:  # checkpointed and removed: all of it is in here
-                    _fsync_path(self._database)
+                    fdatasync_file(self._database)
             except OSError as err:
                 raise StoreError(f"cannot flush the log of {self._database}: {err}") from err
             self._flushed = through
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
 
 
 _FIRST_NAP_SECONDS = 0.0001
