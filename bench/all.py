@@ -3,7 +3,7 @@
     python bench/all.py [--quick] [--only cwr xml reconcile load load-paced] [--no-run]
 
 Runs ``cwr_validate.py``, ``xml_validate.py``, ``reconcile.py`` and ``load.py`` (twice: clients
-as fast as they can, then paced to 200 submissions/s in all) one after the other, each in its
+as fast as they can, then paced to 210 submissions/s in all) one after the other, each in its
 own process with its own options (``--quick``: small sizes, one run each, a 10-second load),
 then reads the JSON each one wrote and prints one table: benchmark, measure,
 value, baseline, value / baseline, target. Each script's own table goes to
@@ -71,14 +71,15 @@ BENCHES = (
         takes_results=True,
     ),
     Bench("load", "load.py", ("--quick",), "load.json", takes_results=True),
-    # The latency targets at the target rate: clients paced to 200 submissions/s in all.
+    # The latency targets at the target rate: clients paced to 210 submissions/s in all (a
+    # little over the 200/s target, so that taking what is offered also shows the rate met).
     Bench(
         "load-paced",
         "load.py",
         ("--quick",),
         "load_paced.json",
         takes_results=True,
-        always=("--rate", "200"),
+        always=("--rate", "210"),
     ),
 )
 
