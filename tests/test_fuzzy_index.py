@@ -1,0 +1,95 @@
+"""The fuzzy title index: its quick shortlist gives what scoring the candidates' union gives.
+
+The index scores each rare word's titles on their own, with each text's words sorted once
+(``fuzz.ratio`` of sorted texts), and merges the lists. These tests hold it to the plain
+definition: ``token_sort_ratio`` over the union of the rarest words' postings, in their order,
+the best ``_SHORTLIST`` kept (ties in that order), over titles drawn from a few words so that
+postings overlap and scores tie.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
+
+from gateway.reconcile.match import _SHORTLIST, _FuzzyIndex, normalize
+from gateway.reconcile.registry import RegisteredParty, RegisteredWork
+
+WORDS = ("LOVE", "THE", "NIGHT", "OF", "MY", "HEART", "RAIN", "A", "LOVES", "NIGH")
+
+titles = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+names = st.lists(st.sampled_from(("SMITH", "JOHN", "JON", "SMYTHE", "MARY")), max_size=3).map(
+    " ".join
+)
+
+
+def _work(number: int, title: str, alternates: list[str], party_names: list[str]) -> RegisteredWork:
+    parties = tuple(
+        RegisteredParty(
+            name=name,
+            ipi_name_number="",
+            role="CA",
+            is_writer=True,
+            controlled=True,
+            societies=("052", "052", "052"),
+            ownership=(5000, 5000, 5000),
+        )
+        for name in party_names
+    )
+    return RegisteredWork(f"W{number}", title, "", "052", parties, tuple(alternates))
+
+
+works = st.lists(
+    st.tuples(titles, st.lists(titles, max_size=2), st.lists(names, max_size=3)),
+    min_size=1,
+    max_size=60,
+).map(lambda rows: [_work(i, *row) for i, row in enumerate(rows)])
+
+
+def _plain_title_scores(index: _FuzzyIndex, query: str) -> dict[int, float]:
+    """The definition: the union of the rarest words' postings, scored by token_sort_ratio."""
+    words = index._rarest_words(query)
+    if words:
+        entries = list(dict.fromkeys(e for w in words for e in index.postings[w]))
+    else:
+        entries = list(range(len(index.titles)))
+    choices = [index.titles[e] for e in entries]
+    scored = process.extract(query, choices, scorer=fuzz.token_sort_ratio, limit=_SHORTLIST)
+    by_work: dict[int, float] = {}
+    for _, score, at in scored:
+        work = index.owner[entries[at]]
+        by_work[work] = max(score, by_work.get(work, 0.0))
+    return by_work
+
+
+@settings(max_examples=300, deadline=None)
+@given(works=works, queries=st.lists(st.one_of(titles, st.just("UNKNOWN WORDS")), max_size=8))
+def test_the_shortlist_is_the_best_of_the_union_of_postings(
+    works: list[RegisteredWork], queries: list[str]
+) -> None:
+    index = _FuzzyIndex(works)
+    for query in queries:
+        wanted = normalize(query)
+        assert index._title_scores(wanted) == _plain_title_scores(index, wanted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(works=works, name=names, title_score=st.floats(0, 100))
+def test_a_name_scores_as_token_sort_ratio(
+    works: list[RegisteredWork], name: str, title_score: float
+) -> None:
+    index = _FuzzyIndex(works)
+    wanted = " ".join(sorted(normalize(name).split()))
+    for number, work in enumerate(works):
+        plain = max(
+            (fuzz.token_sort_ratio(normalize(name), normalize(p.name)) for p in work.parties),
+            default=0.0,
+        )
+        assert index._score(number, title_score, wanted) == 0.7 * title_score + 0.3 * plain
+
+
+def test_a_common_word_shared_by_many_titles_keeps_the_first_of_equal_scores() -> None:
+    # 30 identical titles tie: the shortlist keeps the first _SHORTLIST, in registration order.
+    index = _FuzzyIndex([_work(i, "LOVE OF MY HEART", [], []) for i in range(30)])
+    assert list(index._title_scores("HEART MY OF LOVE")) == list(range(_SHORTLIST))
