@@ -55,6 +55,8 @@ PAYEES = (
     ("MIDNIGHT FERRY", FERRY_ISWC, "", "EVANS TOM", "", "CA"),  # not on the work
     ("LONG WAY TO LEEDS", "", "", "PRICE EVELYN", "", "C"),  # nobody registered it
     ("MIDNIGHT FERRY", "T0713498249", "", "HOLLOWAY JAMES", "", "CA"),  # bad check digit
+    ("MIDNIGHT FERRY", FERRY_ISWC, "", "HOLLOWAY JAMES", "00014107339", "CA"),  # bad IPI
+    ("MIDNIGHT FERRY", FERRY_ISWC, "", "HOLLOWAY JAMES", HOLLOWAY_IPI, "ZZ"),  # not a role
 )
 SHARES = ("50.00", "50.00", "50.00", "50", "100.00", "33.34", "0.00", "25.00", "101.00")
 PERIODS = (

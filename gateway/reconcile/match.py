@@ -95,7 +95,11 @@ class Matcher:
             found = self._memo[key] = self._match(*key)
         return found
 
-    def _match(self, iswc: str, sender_id: str, submitter_id: str, title: str, name: str) -> Match:
+    def by_identifiers(self, iswc: str, sender_id: str, submitter_id: str) -> Match | None:
+        """The match by the first identifier that names exactly one work; None: go fuzzy.
+
+        Title and name play no part in it, so a caller may keep it per identifying text.
+        """
         registry = self.registry
         if iswc and len(works := registry.by_iswc(iswc)) == 1:
             return Match(next(iter(works)), "iswc")
@@ -107,8 +111,14 @@ class Matcher:
                 return Match(numbered.pop(), "sender_work_id")
         if submitter_id and (index := registry.by_submitter_number(submitter_id)) is not None:
             return Match(index, "submitter_work_id")
+        return None
+
+    def _match(self, iswc: str, sender_id: str, submitter_id: str, title: str, name: str) -> Match:
+        found = self.by_identifiers(iswc, sender_id, submitter_id)
+        if found is not None:
+            return found
         if self._fuzzy is None:
-            self._fuzzy = _FuzzyIndex(registry.works)
+            self._fuzzy = _FuzzyIndex(self.registry.works)
         return self._fuzzy.best(title, name, self.threshold)
 
 
@@ -250,10 +260,11 @@ def find_party_by(work: RegisteredWork, ipi: str, name: str, role: str) -> int |
 def _find_party(parties: tuple[RegisteredParty, ...], ipi: str, name: str, role: str) -> int | None:
     writer = _is_writer_role(role)
     if ipi:
+        number = ipi.lstrip("0")
         same = [
             index
             for index, party in enumerate(parties)
-            if party.ipi_name_number and party.ipi_name_number.lstrip("0") == ipi.lstrip("0")
+            if party.ipi_name_number and party.ipi_name_number.lstrip("0") == number
         ]
         # One IPI may name a writer and the publisher company they own: prefer the same kind.
         for index in same:

@@ -20,9 +20,9 @@ only the check of declared totals reads).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.formats import statement_values as values
 from gateway.formats.csv.statement import QuickRows, RowTaker
@@ -41,6 +41,8 @@ from gateway.reconcile.engine import (
 if TYPE_CHECKING:
     from gateway.reconcile.engine import Reconciler
 
+_T = TypeVar("_T")
+
 # Whom a row pays: the columns and their parsers, in the order Reconciler.who takes them.
 _WHO_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
     ("iswc", values.iswc),
@@ -53,6 +55,9 @@ _WHO_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
 )
 # Checked, not used: a bad value in them makes the row the reader's.
 _CHECKED_COLUMNS = (("isrcs", values.isrc_list), ("ip_ipi_base_number", values.ipi_base_number))
+# Whom a row pays is a work and a party of it: each part's text is read on its own, once per
+# distinct text (a work's text recurs on its every party's rows, a party's on its every work's).
+_WORK_COLUMNS = frozenset(("iswc", "sender_work_id", "submitter_work_id", "work_title", "isrcs"))
 _WHERE_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
     ("share", values.share),
     ("territory", values.tis_territory),
@@ -86,7 +91,7 @@ def quick_rows(reconciler: Reconciler) -> QuickRows:
     return start
 
 
-def _getter(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+def _getter(indexes: list[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
     """The cells at ``indexes`` as a tuple (one index: still a tuple)."""
     if len(indexes) == 1:
         at = indexes[0]
@@ -109,7 +114,15 @@ class _QuickRows:
         self._where_names = [n for n, _ in _WHERE_COLUMNS if n in columns]
         self._where_of = _getter([columns[n] for n in self._where_names])
         parsers = dict((*_WHO_COLUMNS, *_CHECKED_COLUMNS, *_WHERE_COLUMNS))
-        self._who_memos = tuple(_Memo(parsers[n]) for n in self._who_names)
+        work_at = [at for at, n in enumerate(self._who_names) if n in _WORK_COLUMNS]
+        party_at = [at for at, n in enumerate(self._who_names) if n not in _WORK_COLUMNS]
+        self._work_part, self._party_part = _getter(work_at), _getter(party_at)
+        self._work_memos = tuple(_Memo(parsers[self._who_names[at]]) for at in work_at)
+        self._party_memos = tuple(_Memo(parsers[self._who_names[at]]) for at in party_at)
+        # A work's text: its first four values (iswc, the two work ids, title) and its match by
+        # identifier (None: fuzzy, which the name decides too); a party's: ipi, name, role.
+        self._works: dict[tuple[str, ...], tuple[Any, ...] | None] = {}
+        self._parties: dict[tuple[str, ...], list[Any] | None] = {}
         self._where_memos = tuple(_Memo(parsers[n]) for n in self._where_names)
         self._whos: dict[tuple[str, ...], _Who | None] = {}  # None: leave such rows
         self._wheres: dict[tuple[str, ...], _Where | None] = {}
@@ -158,7 +171,10 @@ class _QuickRows:
         else:
             deductions = 0
         if self._typed and any(typed):
-            total = sum(int(t.replace(".", "")) for t in typed if t)
+            total = 0
+            for typed_text in typed:  # a loop: a generator's frame costs more than its sum
+                if typed_text:
+                    total += int(typed_text.replace(".", ""))
             if not deductions_text:
                 deductions = total
             elif deductions != total:
@@ -197,22 +213,35 @@ class _QuickRows:
 
     def _learn_who(self, text: tuple[str, ...]) -> _Who | None:
         """The party a row pays, from its text; None when the row must go to the reader."""
-        parsed = self._parse(text, self._who_memos)
-        if parsed is None:
-            if len(self._whos) >= _TEXTS_KEPT:
-                self._whos.clear()
-            self._whos[text] = None
-            return None
-        iswc, sender_id, submitter_id, title, ipi, name, role = parsed[:7]  # the required ones
-        match = self._matcher.match_values(iswc, sender_id, submitter_id, title, name)
-        who = self._reconciler.who(
-            self._run, match, iswc, sender_id, submitter_id, title, ipi, name, role
-        )
-        found = who if who.party is not None else None
-        if len(self._whos) >= _TEXTS_KEPT:
-            self._whos.clear()
-        self._whos[text] = found
-        return found
+        found = None
+        work = self._works.get(work_text := self._work_part(text))
+        if work is None and work_text not in self._works:
+            work = self._learn_work(work_text)
+        party = self._parties.get(party_text := self._party_part(text))
+        if party is None and party_text not in self._parties:
+            party = _remembered(
+                self._parties, party_text, self._parse(party_text, self._party_memos)
+            )
+        if work is not None and party is not None:
+            iswc, sender_id, submitter_id, title, match = work
+            ipi, name, role = party[:3]  # the required ones
+            if match is None:
+                match = self._matcher.match_values(iswc, sender_id, submitter_id, title, name)
+            who = self._reconciler.who(
+                self._run, match, iswc, sender_id, submitter_id, title, ipi, name, role
+            )
+            found = who if who.party is not None else None
+        return _remembered(self._whos, text, found)
+
+    def _learn_work(self, text: tuple[str, ...]) -> tuple[Any, ...] | None:
+        """A work's text read (see ``_works``); None when one of its values is bad."""
+        parsed = self._parse(text, self._work_memos)
+        work = None
+        if parsed is not None:
+            iswc, sender_id, submitter_id, title = parsed[:4]  # the required ones
+            match = self._matcher.by_identifiers(iswc, sender_id, submitter_id)
+            work = (iswc, sender_id, submitter_id, title, match)
+        return _remembered(self._works, text, work)
 
     def _learn_where(self, text: tuple[str, ...]) -> _Where | None:
         """The use a row pays, from its text; None when the row must go to the reader."""
@@ -224,10 +253,7 @@ class _QuickRows:
             if (start is None) == (end is None) and (start is None or start <= end):
                 where = self._reconciler.where(self._run, share, territory, use_type, start, end)
                 found = where if share and where.id >> _WHERE_BITS == 0 else None
-        if len(self._wheres) >= _TEXTS_KEPT:
-            self._wheres.clear()
-        self._wheres[text] = found
-        return found
+        return _remembered(self._wheres, text, found)
 
     @staticmethod
     def _parse(text: tuple[str, ...], memos: tuple[_Memo, ...]) -> list[Any] | None:
@@ -239,6 +265,14 @@ class _QuickRows:
                 return None
             parsed.append(value)
         return parsed
+
+
+def _remembered(texts: dict[tuple[str, ...], _T], text: tuple[str, ...], value: _T) -> _T:
+    """``value`` kept as what ``text`` reads as (a bounded cache: full, it starts again)."""
+    if len(texts) >= _TEXTS_KEPT:
+        texts.clear()
+    texts[text] = value
+    return value
 
 
 class _Bad:
