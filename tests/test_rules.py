@@ -26,6 +26,7 @@ from gateway.validation.packs import RulePack, _load_path, load_pack
 from gateway.validation.registry import implemented, rules_for
 from gateway.validation.report import ACCEPTED, NO_PARTICIPATION, REJECTED, Report
 from gateway.validation.rules._work import TOLERANCE, percent
+from gateway.validation.rules.shares import collection_per_territory
 
 VERSIONS = ("2.1", "2.2")
 RIGHTS = ("pr", "mr", "sr")
@@ -754,3 +755,34 @@ def test_pack_disables_an_edit(version: str, tmp_path: Path) -> None:
     report, _ = validated(record, pack=custom_pack(tmp_path, RELEVEL), version=version)
     assert report.messages == []
     assert status_of(report) == ACCEPTED
+
+
+def test_t014_names_each_right_and_territory_over_100_percent_in_order() -> None:
+    """Every (territory, right) over the limit is one finding, by territory, then right's name."""
+
+    def at(tis: str, pr: int, mr: int, sr: int, included: str = "I") -> object:
+        return replace(
+            SWT,
+            tis_code=tis,
+            inclusion_exclusion=included,
+            pr_collection_share=pr,
+            mr_collection_share=mr,
+            sr_collection_share=sr,
+        )
+
+    first = writer(territories=(at("2136", 6000, 6000, 0), at("0826", 5000, 6000, 7000)))
+    second = other_writer(
+        territories=(
+            at("2136", 4000, 4007, 0),
+            at("0826", 5007, 4010, 3007),
+            at("0276", 9000, 9000, 9000, included="E"),  # an exclusion collects nothing
+        )
+    )
+    third = other_writer(territories=(at("0276", 10006, 0, 0),))  # at the tolerance: passes
+    findings = collection_per_territory(work(publishers=(), writers=(first, second, third)))
+    assert [f.text for f in findings] == [
+        "MR collection in territory 0826 totals 100.10 %",
+        "PR collection in territory 0826 totals 100.07 %",
+        "SR collection in territory 0826 totals 100.07 %",
+        "MR collection in territory 2136 totals 100.07 %",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,7 +19,11 @@ OWNING_PUBLISHER_TYPES = frozenset({"E", "AQ"})
 
 def ownership(party: Publisher | Writer, right: str) -> int:
     """A party's ownership share of one right, in hundredths (blank counts as zero)."""
-    return getattr(party, f"{right}_ownership_share") or 0
+    share: int | None = _OWNERSHIP[right](party)
+    return share or 0
+
+
+_OWNERSHIP = {right: attrgetter(f"{right}_ownership_share") for right in RIGHTS}
 
 
 def chains(work: Work) -> Iterator[tuple[int, list[Publisher]]]:
