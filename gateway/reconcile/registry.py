@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gateway.codes import sending_society, territory_countries
+from gateway.collector import collector_paused
 from gateway.formats.cwr.events import FileStarted, TransactionRead
 from gateway.formats.cwr.reader import read_cwr
 from gateway.formats.detect import ACK_XML, CWR, WORKS_XML, detect_format
@@ -351,6 +352,11 @@ def load_registrations(
 
 def read_registrations(stream: BinaryIO, registry: WorkRegistry, *, source: str) -> None:
     """Add what one works or acknowledgement file says to ``registry``."""
+    with collector_paused():  # a catalogue is ~12 long-lived objects a work
+        _read_registrations(stream, registry, source)
+
+
+def _read_registrations(stream: BinaryIO, registry: WorkRegistry, source: str) -> None:
     kind = detect_format(stream)
     try:
         if kind == ACK_XML:

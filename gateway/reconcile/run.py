@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.collector import collector_paused
 from gateway.formats.csv import read_statement_csv
 from gateway.formats.detect import DISTRIBUTION_XML, detect_format
 from gateway.formats.xml.distribution import read_statement_xml
@@ -56,6 +57,11 @@ def reconcile_files(
 
 def add_statement(reconciler: Reconciler, stream: BinaryIO, *, source: str) -> None:
     """Read one statement (distribution XML or CSV) from ``stream`` into ``reconciler``."""
+    with collector_paused():  # what a statement teaches the reconciler lives until the result
+        _add_statement(reconciler, stream, source)
+
+
+def _add_statement(reconciler: Reconciler, stream: BinaryIO, source: str) -> None:
     try:
         kind = detect_format(stream)
         if kind == DISTRIBUTION_XML:
