@@ -13,7 +13,7 @@ from conftest import FIXTURES
 from gateway.collector import collector_paused
 from gateway.reconcile.engine import Reconciler
 from gateway.reconcile.registry import WorkRegistry, read_registrations
-from gateway.reconcile.run import add_statement
+from gateway.reconcile.run import add_statement, reconcile_files
 
 WORKS = FIXTURES / "reconcile" / "CW250003035_052.V21"
 STATEMENT = FIXTURES / "statements" / "distribution-example.csv"
@@ -109,3 +109,9 @@ def test_registrations_and_statements_are_read_with_the_collector_paused() -> No
     assert statement.collector_on_reads == {False}
     assert gc.isenabled()
     assert reconciler.result().statements  # the statement was read, not only opened
+
+
+def test_a_whole_reconciliation_leaves_the_collector_running() -> None:
+    result = reconcile_files([WORKS], [STATEMENT])
+    assert result.statements
+    assert gc.isenabled()

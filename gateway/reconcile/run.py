@@ -39,6 +39,21 @@ def reconcile_files(
 
     ``registry`` may already hold registrations (the service's state); the files add to it.
     """
+    # Paused to the end, the result included: the reconciler's objects are freed with it when
+    # this returns, so the collector never walks them (pausing only the reading leaves them all
+    # to its first walk after).
+    with collector_paused():
+        return _reconcile_files(works, statements, rates, remittance, options, registry)
+
+
+def _reconcile_files(  # noqa: PLR0917 - reconcile_files' arguments, passed on
+    works: Iterable[str | Path],
+    statements: Iterable[str | Path],
+    rates: str | Path | None,
+    remittance: Remittance | None,
+    options: ReconcileOptions | None,
+    registry: WorkRegistry | None,
+) -> Reconciliation:
     try:
         filled = load_registrations(works, registry)
         table = load_rates(rates) if rates is not None else RateTable()

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from gateway import log
+from gateway.collector import collector_paused
 from gateway.reconcile.engine import ReconcileOptions, Reconciler
 from gateway.reconcile.fx import RateTable, load_rates
 from gateway.reconcile.money import MoneyError, currency_units, parse_amount
@@ -103,6 +104,10 @@ class ReconcileService:
 
     def reconcile(self, request: ReconcileRequest) -> Reconciliation:
         """Reconcile one posted statement (blocking: run it in a thread)."""
+        with collector_paused():  # to the result: see gateway.reconcile.run.reconcile_files
+            return self._reconcile(request)
+
+    def _reconcile(self, request: ReconcileRequest) -> Reconciliation:
         started = time.monotonic()
         try:
             rates = load_rates(self.rates_path) if self.rates_path else RateTable()
