@@ -15,8 +15,8 @@ planted: the match methods, discrepancies per kind and the totals.
 Then, ``--repeat`` times each, interleaved, medians reported:
 
 * **load** the registrations (``load_registrations`` of the CWR file);
-* **end to end**: reconcile the CSV file (``add_statement`` from the file, then ``result``),
-  against the registrations already loaded;
+* **end to end**: reconcile the CSV file as ``gateway reconcile`` does (``reconcile_files``:
+  the file read and reconciled, then the result), against the registrations already loaded;
 * **reconcile only**: the same on statement items read into a list beforehand;
 * **read only**: ``read_statement_csv`` over the file, every item consumed;
 * **baseline**: bare ``csv.reader`` over the same file.
@@ -68,7 +68,7 @@ from gateway.reconcile.engine import Reconciler
 from gateway.reconcile.money import scale_half_even
 from gateway.reconcile.registry import WorkRegistry, load_registrations
 from gateway.reconcile.result import Reconciliation
-from gateway.reconcile.run import add_statement
+from gateway.reconcile.run import reconcile_files
 
 T = TypeVar("T")
 SEED = 20250630
@@ -702,11 +702,12 @@ def load(works_path: Path) -> WorkRegistry:
 
 
 def reconcile_file(registry: WorkRegistry, statement: Path) -> Reconciliation:
-    """End to end: the statement read from its file and reconciled, then the result."""
-    reconciler = Reconciler(registry)
-    with statement.open("rb") as stream:
-        add_statement(reconciler, stream, source=statement.name)
-    return reconciler.result()
+    """End to end: the statement read from its file and reconciled, then the result.
+
+    Through ``reconcile_files``, what ``gateway reconcile`` runs, with the registrations
+    already loaded (its ``registry``; no works file added).
+    """
+    return reconcile_files([], [statement], registry=registry)
 
 
 def read_items(statement: Path) -> list[object]:
