@@ -98,20 +98,62 @@ class _Watched(io.BytesIO):
         return super().readline(size)
 
 
-def test_registrations_and_statements_are_read_with_the_collector_paused() -> None:
+def test_registrations_are_read_with_the_collector_paused() -> None:
     works = _Watched(WORKS.read_bytes())
-    registry = WorkRegistry()
-    read_registrations(works, registry, source=WORKS.name)
-    statement = _Watched(STATEMENT.read_bytes())
-    reconciler = Reconciler(registry)
-    add_statement(reconciler, statement, source=STATEMENT.name)
+    read_registrations(works, WorkRegistry(), source=WORKS.name)
     assert works.collector_on_reads == {False}
-    assert statement.collector_on_reads == {False}
     assert gc.isenabled()
-    assert reconciler.result().statements  # the statement was read, not only opened
 
 
-def test_a_whole_reconciliation_leaves_the_collector_running() -> None:
-    result = reconcile_files([WORKS], [STATEMENT])
+class _Counting(WorkRegistry):
+    """A registry noting how often the collector had run each time a line's ISWC is looked up."""
+
+    def __init__(self, runs: list[str]) -> None:
+        super().__init__()
+        self.runs = runs
+        self.runs_at_lookups: list[int] = []
+
+    def by_iswc(self, iswc: str) -> frozenset[int]:
+        self.runs_at_lookups.append(len(self.runs))
+        return super().by_iswc(iswc)
+
+
+@pytest.fixture
+def runs() -> Iterator[list[str]]:
+    """The collector's runs while the test runs, with it set to run at nearly every allocation."""
+    seen: list[str] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(f"generation {info['generation']}")
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    gc.callbacks.append(note)
+    yield seen
+    gc.callbacks.remove(note)
+    gc.set_threshold(*thresholds)
+
+
+def _counting_registry(runs: list[str]) -> _Counting:
+    registry = _Counting(runs)
+    read_registrations(io.BytesIO(WORKS.read_bytes()), registry, source=WORKS.name)
+    return registry
+
+
+def test_the_collector_runs_while_a_statement_is_read_unpaused(runs: list[str]) -> None:
+    """The control for the next test: reading this statement does make the collector run."""
+    registry = _counting_registry(runs)
+    with STATEMENT.open("rb") as stream:
+        add_statement(Reconciler(registry), stream, source=STATEMENT.name)
+    assert len(registry.runs_at_lookups) > 1
+    assert registry.runs_at_lookups[0] < registry.runs_at_lookups[-1]
+
+
+def test_a_whole_reconciliation_runs_with_the_collector_paused(runs: list[str]) -> None:
+    registry = _counting_registry(runs)
+    result = reconcile_files([], [STATEMENT], registry=registry)
+    assert len(registry.runs_at_lookups) > 1
+    assert registry.runs_at_lookups[0] == registry.runs_at_lookups[-1]  # none ran between
     assert result.statements
     assert gc.isenabled()

@@ -71,12 +71,11 @@ def _reconcile_files(  # noqa: PLR0917 - reconcile_files' arguments, passed on
 
 
 def add_statement(reconciler: Reconciler, stream: BinaryIO, *, source: str) -> None:
-    """Read one statement (distribution XML or CSV) from ``stream`` into ``reconciler``."""
-    with collector_paused():  # what a statement teaches the reconciler lives until the result
-        _add_statement(reconciler, stream, source)
+    """Read one statement (distribution XML or CSV) from ``stream`` into ``reconciler``.
 
-
-def _add_statement(reconciler: Reconciler, stream: BinaryIO, source: str) -> None:
+    Callers pause the collector over the whole reconciliation, result included (see
+    ``reconcile_files``): paused for the reading alone, it would walk every object after.
+    """
     try:
         kind = detect_format(stream)
         if kind == DISTRIBUTION_XML:
