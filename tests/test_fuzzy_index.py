@@ -93,3 +93,33 @@ def test_a_common_word_shared_by_many_titles_keeps_the_first_of_equal_scores() -
     # 30 identical titles tie: the shortlist keeps the first _SHORTLIST, in registration order.
     index = _FuzzyIndex([_work(i, "LOVE OF MY HEART", [], []) for i in range(30)])
     assert list(index._title_scores("HEART MY OF LOVE")) == list(range(_SHORTLIST))
+
+
+def test_the_rarest_words_do_not_depend_on_string_hashing() -> None:
+    """Words as rare as each other are taken in their own order, whatever a set's order is.
+
+    Every word here is in one title, so all tie: the pick must not follow the process's hash
+    seed (it did: a fuzzy score then changed from one run of the same files to the next).
+    """
+    import subprocess
+    import sys
+
+    program = (
+        "from gateway.reconcile.match import _FuzzyIndex\n"
+        "from gateway.reconcile.registry import RegisteredWork\n"
+        "titles = ['ALPHA', 'BRAVO', 'CHARLIE', 'DELTA', 'ECHO', 'FOXTROT']\n"
+        "index = _FuzzyIndex([RegisteredWork(f'W{i}', t, '', '052', ()) "
+        "for i, t in enumerate(titles)])\n"
+        "print(index._rarest_words('FOXTROT ECHO DELTA CHARLIE BRAVO ALPHA'))\n"
+    )
+    picked = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert picked == {"['ALPHA', 'BRAVO']\n"}

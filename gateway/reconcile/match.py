@@ -222,8 +222,9 @@ class _FuzzyIndex:
     def _rarest_words(self, query: str) -> list[str]:
         """The query's known words with the shortest postings, at most _CANDIDATES_PER_TOKEN."""
         postings = self.postings
+        # Ties by the word itself: a set's order changes with the process's string hashing.
         known = sorted(
-            (w for w in set(query.split()) if w in postings), key=lambda w: len(postings[w])
+            (w for w in set(query.split()) if w in postings), key=lambda w: (len(postings[w]), w)
         )
         return known[:_CANDIDATES_PER_TOKEN]
 
