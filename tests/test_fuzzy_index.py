@@ -9,6 +9,9 @@ postings overlap and scores tie.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
@@ -101,9 +104,6 @@ def test_the_rarest_words_do_not_depend_on_string_hashing() -> None:
     Every word here is in one title, so all tie: the pick must not follow the process's hash
     seed (it did: a fuzzy score then changed from one run of the same files to the next).
     """
-    import subprocess
-    import sys
-
     program = (
         "from gateway.reconcile.match import _FuzzyIndex\n"
         "from gateway.reconcile.registry import RegisteredWork\n"
