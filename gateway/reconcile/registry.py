@@ -166,6 +166,7 @@ class WorkRegistry:
         self._acked_iswcs: set[tuple[str, int]] = set()  # ISWCs a society gave, kept on REV
         self.sources: list[str] = []  # files read, in order
         self.skipped: list[str] = []  # what could not be used, and why
+        self.version = 0  # counts the works added or replaced: tables derived from them age
 
     def __len__(self) -> int:
         return len(self.works)
@@ -185,6 +186,7 @@ class WorkRegistry:
             alternate_titles=tuple(t.title.strip() for t in work.alternate_titles if t.title),
             source=source,
         )
+        self.version += 1
         index = self._by_submitter.get(number)
         if index is None:
             index = len(self.works)

@@ -17,6 +17,7 @@ from gateway.formats.csv import read_statement_csv
 from gateway.formats.detect import DISTRIBUTION_XML, detect_format
 from gateway.formats.xml.distribution import read_statement_xml
 from gateway.model import StatementRefused
+from gateway.reconcile.bulk import bulk_rows
 from gateway.reconcile.engine import ReconcileOptions, Reconciler
 from gateway.reconcile.fx import RateTable, load_rates
 from gateway.reconcile.money import MoneyError
@@ -83,8 +84,11 @@ def add_statement(reconciler: Reconciler, stream: BinaryIO, *, source: str) -> N
         elif kind.startswith("xml:"):
             raise ReconcileError(f"{source}: is {kind}, not a distribution statement")  # noqa: TRY301 - one message for every refusal below
         else:
-            quick = quick_rows(reconciler)
-            reconciler.add_statement(read_statement_csv(stream, source=source, quick=quick))
+            reconciler.add_statement(
+                read_statement_csv(
+                    stream, source=source, quick=quick_rows(reconciler), bulk=bulk_rows(reconciler)
+                )
+            )
     except StatementRefused as refusal:
         raise ReconcileError(f"{source}: {refusal}") from None
     except ReconcileError as error:

@@ -29,16 +29,81 @@ class SourceLines:
         self._binary = isinstance(stream.read(0), bytes)
         self._max = max_length
         self.problems: list[StatementIssue] = []  # waiting for take_problems(); cheap to test
-        self.number = 0  # physical lines read so far
+        self.number = 0  # physical lines read so far (the last one's number)
+        self.taken = 0  # lines taken by another reader (see resume), all before the next one
+        self._kept: list[tuple[int, bytes, int]] | None = None  # after resume: the lines left
+        self._next_kept = 0
+        self._lines_left = 0
 
     def __iter__(self) -> SourceLines:
         return self
 
+    @property
+    def next_number(self) -> int:
+        """The number of the next line to be read."""
+        if self._kept is not None and self._next_kept < len(self._kept):
+            return self._kept[self._next_kept][0]
+        return self.number + 1
+
+    def rest(self, limit: int) -> bytes | None:
+        """The rest of a binary, seekable stream of at most ``limit`` bytes, read; else None.
+
+        The caller must then :meth:`resume` with it, saying which of its lines it took.
+        """
+        stream = self._stream
+        if not self._binary or self._kept is not None or not stream.seekable():
+            return None
+        here = stream.tell()
+        size = stream.seek(0, 2) - here
+        stream.seek(here)
+        if size > limit:
+            return None
+        rest = stream.read()
+        return rest if isinstance(rest, bytes) else None
+
+    def resume(self, rest: bytes, kept: list[int] | None) -> None:
+        """Go on reading ``rest`` (from :meth:`rest`): its lines at (sorted) indexes ``kept`` only.
+
+        None keeps them all. Lines keep their numbers; :attr:`taken` counts the lines jumped
+        before the next one.
+        """
+        parts = rest.split(b"\n")
+        last = len(parts) - 1  # the part after the last line break: not a line when empty
+        lines = last + (parts[last] != b"")
+        first = self.number + 1
+        if kept is None:
+            kept = list(range(lines))
+        # (number, the line as readline gives it, lines taken before it)
+        self._kept = [
+            (first + index, parts[index] + b"\n" if index < last else parts[index], index - at)
+            for at, index in enumerate(kept)
+        ]
+        self._lines_left = lines
+        self._next_kept = 0
+
     def __next__(self) -> str:
+        if self._kept is not None:
+            return self._next_kept_line()
         raw: str | bytes = self._stream.readline(self._max + 1)
         if not raw:
             raise StopIteration
         self.number += 1
+        return self._decoded(raw)
+
+    def _next_kept_line(self) -> str:
+        kept = self._kept
+        assert kept is not None  # noqa: S101 - only after resume
+        if self._next_kept >= len(kept):
+            self.taken = self._lines_left - len(kept)
+            raise StopIteration
+        self.number, raw, self.taken = kept[self._next_kept]
+        self._next_kept += 1
+        if len(raw) - raw.endswith(b"\n") > self._max:
+            self._problem(f"the line is longer than {self._max} bytes; it was skipped")
+            return "\n"
+        return self._decoded(raw)
+
+    def _decoded(self, raw: str | bytes) -> str:
         newline = b"\n" if isinstance(raw, bytes) else "\n"
         if len(raw) > self._max and not raw.endswith(newline):  # type: ignore[arg-type]
             self._skip_rest(newline)

@@ -37,6 +37,16 @@ RowTaker = Callable[[list[str], int, int], bool]
 # Called once the header is read (and yielded): a row taker for the statement's rows, or None.
 QuickRows = Callable[[StatementHeader, Mapping[str, int]], RowTaker | None]
 
+# Offered the rest of the file once the header is read (the header, the column indexes, the
+# header facts' text as the first good row stated them, that row, the rest's bytes, the
+# longest line allowed): the indexes of the rest's lines it leaves to the reader, in order
+# (None: all).
+# It must take only lines the row taker would take, none of them a duplicate of another line.
+BulkRows = Callable[
+    [StatementHeader, Mapping[str, int], Mapping[str, str], list[str], bytes, int],
+    list[int] | None,
+]
+
 # Facts of the whole statement, repeated on each row, with their parsers.
 HEADER_COLUMNS: dict[str, Callable[[str], object]] = {
     "distribution_id": values.identifier,
@@ -101,6 +111,8 @@ class CsvLimits:
     # Bytes (binary stream) or characters (text stream) of one physical line; a quoted field
     # spanning lines is further bounded by the csv module's own field limit (128 KiB).
     max_line_length: int = 1 << 20
+    # The most of a file offered in bulk (read into memory at once); a larger one streams.
+    max_bulk_bytes: int = 1 << 30
 
 
 def read_statement_csv(
@@ -109,6 +121,7 @@ def read_statement_csv(
     source: str = "",
     limits: CsvLimits | None = None,
     quick: QuickRows | None = None,
+    bulk: BulkRows | None = None,
 ) -> Iterator[StatementItem]:
     """The header (once, before its first line), the lines and the issues of a CSV statement.
 
@@ -121,39 +134,63 @@ def read_statement_csv(
     header facts as text) is offered to it first, and a row it takes is not yielded. A taker
     must take only rows whose every value is good (the reader would yield a line for them):
     the rest it leaves, and the reader yields their line or issues as usual.
+
+    ``bulk``, when given with ``quick``, is offered the rest of the file at once when the
+    stream is binary, seekable and at most ``limits.max_bulk_bytes`` from there (see
+    :data:`BulkRows`); the reader then reads only the lines it left, numbered as in the file.
     """
     limits = limits or CsvLimits()
     lines = SourceLines(stream, limits.max_line_length)
     rows = csv.reader(lines, strict=True)
     columns = _columns(rows, lines)
     reader = _RowReader(columns, source)
-    ordinal = 0
+    ordinal = 0  # rows read here; lines.taken more were taken in bulk, all before the next
     start = lines.number + 1  # where the next row begins
     take: RowTaker | None = None
     while True:
         try:
             for row in rows:
+                number = ordinal + lines.taken + 1  # the row's ordinal in the statement
                 if lines.problems:
                     ordinal += 1
                     yield from _locate(lines.take_problems(), row, columns)
-                elif take and reader.states_facts(row) and take(row, start, ordinal + 1):
+                elif take and reader.states_facts(row) and take(row, start, number):
                     ordinal += 1  # taken by the consumer (a row of good values)
-                elif (line := reader.good_line(row, start, ordinal + 1)) is not None:
+                elif (line := reader.good_line(row, start, number)) is not None:
                     ordinal += 1  # nearly every row: good values and the usual header facts
                     yield line
                 elif any(cell.strip() for cell in row):  # blank lines carry nothing
                     ordinal += 1
-                    yield from reader.row(row, start, ordinal)
+                    yield from reader.row(row, start, number)
                     if quick is not None and reader.header is not None:
                         take, quick = quick(reader.header, columns), None  # asked once
-                start = lines.number + 1
+                        if bulk is not None:
+                            _take_in_bulk(bulk, lines, reader, columns, limits, row)
+                            bulk = None
+                start = lines.next_number
         except csv.Error as error:
             yield from lines.take_problems()
             yield StatementIssue(line=start, column=None, field="", value="", message=str(error))
             ordinal += 1
-            start = lines.number + 1
+            start = lines.next_number
         else:
             return
+
+
+def _take_in_bulk(  # noqa: PLR0917 - the reader's state, passed on
+    bulk: BulkRows, lines: SourceLines, reader: _RowReader, columns: Mapping[str, int],
+    limits: CsvLimits, first: list[str],
+) -> None:  # fmt: skip
+    """Offer the rest of the file to ``bulk``; the reader goes on with the lines it left."""
+    assert reader.header is not None  # noqa: S101 - called once the header is read
+    rest = lines.rest(limits.max_bulk_bytes)
+    if rest is None:
+        return
+    facts = dict(zip(reader.fact_names, reader.raw_facts, strict=True))
+    kept = None
+    if reader.raw_facts:  # else no row states the facts as text: none is taken
+        kept = bulk(reader.header, columns, facts, first, rest, limits.max_line_length)
+    lines.resume(rest, kept)
 
 
 def _columns(rows: Iterator[list[str]], lines: SourceLines) -> dict[str, int]:
@@ -260,6 +297,16 @@ class _RowReader:
     def header(self) -> StatementHeader | None:
         """The statement's header, once a row has stated it."""
         return self._header
+
+    @property
+    def fact_names(self) -> tuple[str, ...]:
+        """The header facts' columns a row states (those :attr:`raw_facts` holds)."""
+        return tuple(n for n in HEADER_COLUMNS if n in self._columns)
+
+    @property
+    def raw_facts(self) -> tuple[str, ...]:
+        """The header facts' text as the first good row stated them (empty before)."""
+        return self._raw_facts
 
     def states_facts(self, row: list[str]) -> bool:
         """Whether the row is wide enough and states the header facts as the first row did."""

@@ -1,0 +1,423 @@
+"""The plain rows of a CSV statement reconciled in bulk, column by column, with polars.
+
+The quick path (``gateway.reconcile.quick``) takes a plain row in a few microseconds of Python
+each; a million of them still cost seconds. Offered the rest of the file once its header is read
+(``read_statement_csv``'s ``bulk`` argument), this module decides the same thing for all rows at
+once: each column is split out and checked by polars, each *distinct* value is read by the very
+parser the reader uses (``gateway.formats.statement_values``), each distinct identifying text
+matched by the matcher's own ``by_identifiers``, each distinct share read by the engine's own
+registered share; the rows then cost array operations only, and their sums go into the
+statement's run as the quick path adds them.
+
+A row is taken only when the quick path would take it, and when no other line of the file
+can be a duplicate of it: rows are grouped by a part of what makes two lines the same
+payment (ISWC, IPI, territory, use type, net amount, each as its parser reads it), and a row
+sharing its group with any other row, taken or not, is left to the reader. So a duplicate is
+always found by the engine's general path, with both its copies, and the result is the same
+as without this module (``tests/test_reconcile_bulk.py`` checks it field for field).
+
+Left to the reader whole: a file with a double quote anywhere (a quoted field may span lines,
+so a line is no longer a row), a byte that is not UTF-8 (polars reads none of it), and a
+currency without a plain amount pattern. Left row by
+row: anything the quick path leaves, a party found by name rather than IPI, a line that is
+too long, holds a carriage return or NUL, and a work's 63rd party on (its bit in a
+group's set of parties would not fit in 64 bits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+import polars as pl
+
+from gateway.codes import lookup
+from gateway.formats import statement_values as values
+from gateway.formats.csv.statement import BulkRows
+from gateway.model import StatementHeader
+from gateway.reconcile.engine import _NET, _PARTIES, _SHARE, _Run
+from gateway.reconcile.registry import RegisteredParty, WorkRegistry
+
+if TYPE_CHECKING:
+    from gateway.reconcile.engine import Reconciler
+
+_MAX_PARTY = 62  # parties 0..62 have a bit in a signed 64-bit integer
+_PARTY_RANGE = list(range(_MAX_PARTY + 1))
+_PARTY_BITS = [1 << party for party in _PARTY_RANGE]
+# The columns the quick path reads of whom a row pays and of the use, with their parsers.
+_TEXT_COLUMNS: dict[str, Callable[[str], object]] = {
+    "iswc": values.iswc,
+    "sender_work_id": values.work_number,
+    "submitter_work_id": values.work_number,
+    "work_title": values.text,
+    "ip_ipi_name_number": values.ipi_name_number,
+    "ip_name": values.text,
+    "ip_role": values.role,
+    "isrcs": lambda text: ";".join(values.isrc_list(text)),
+    "ip_ipi_base_number": values.ipi_base_number,
+    "territory": values.tis_territory,
+    "use_type": values.use_type,
+    "use_period_start": lambda text: _iso(values.optional_date(text)),
+    "use_period_end": lambda text: _iso(values.optional_date(text)),
+}
+_TYPED_COLUMNS = (
+    "deduction_administration_fee",
+    "deduction_social_cultural",
+    "deduction_withholding_tax",
+    "deduction_other_tax",
+    "deduction_bank_charge",
+    "deduction_other",
+)
+
+
+def bulk_rows(reconciler: Reconciler) -> BulkRows:
+    """The ``bulk`` argument of ``read_statement_csv`` for a statement fed to ``reconciler``."""
+
+    def offer(  # noqa: PLR0917 - the BulkRows protocol
+        header: StatementHeader, columns: Mapping[str, int], facts: Mapping[str, str],
+        first: list[str], rest: bytes, max_line: int,
+    ) -> list[int] | None:  # fmt: skip
+        run = reconciler.statement_run(header)
+        amount = values.plain_amount_pattern(header.currency)
+        if run is None or amount is None or b'"' in rest:
+            return None
+        return _Bulk(reconciler, run, columns, facts, amount).take(first, rest, max_line)
+
+    return offer
+
+
+# How polars reads the rest: every line a row (blank ones too), no quoting (a file with a
+# double quote is never offered), every cell as its text.
+_ROWS = {
+    "has_header": False,
+    "infer_schema": False,
+    "quote_char": None,
+    "truncate_ragged_lines": True,
+    "empty_string_is_null": False,
+    "extra_columns": "ignore",  # cells past the last column read: the reader ignores them too
+}
+_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")  # one absent from the file splits nothing
+
+
+def _lines(rest: bytes, max_line: int, width: int) -> pl.DataFrame | None:
+    """Per line of ``rest``: whether it is a plain line (``plain``) and wide enough (``wide``).
+
+    A plain line holds no carriage return but its last character, no NUL, and is short enough
+    for the reader; wide: it has at least ``width`` cells. None: ``rest`` cannot be read so.
+    """
+    if b'"' in rest or not rest:
+        return None
+    separator = next((s for s in _SEPARATORS if s.encode() not in rest), None)
+    if separator is None:
+        return None
+    try:
+        read = pl.read_csv(rest, separator=separator, schema={"line": pl.String}, **_ROWS)  # type: ignore[arg-type]
+    except pl.exceptions.PolarsError:  # not UTF-8, for one
+        return None
+    count = rest.count(b"\n") + (not rest.endswith(b"\n"))
+    if read.height != count:
+        return None
+    line = pl.col("line")
+    return read.select(
+        plain=(line.str.len_bytes() < max_line) & ~line.str.contains("[\r\x00]"),
+        wide=line.str.count_matches(",", literal=True) >= width - 1,
+    )
+
+
+# Per registry: its parties with an IPI name number as a table, built once per version.
+_PARTY_TABLES: WeakKeyDictionary[WorkRegistry, tuple[int, pl.DataFrame, list[RegisteredParty]]]
+_PARTY_TABLES = WeakKeyDictionary()
+
+
+def party_table(registry: WorkRegistry) -> tuple[pl.DataFrame, list[RegisteredParty]]:
+    """The registry's parties with an IPI name number, and the distinct terms they hold.
+
+    Columns: ``work``, ``ipi_key`` (the IPI as parties are found by it: leading zeros
+    dropped), ``is_writer``, ``party`` (its index in the work) and ``terms``: the index, in the
+    list returned, of a party holding the same ownership and territory records, so the same
+    collection share everywhere (shares are worked out once per terms, not per party).
+    """
+    cached = _PARTY_TABLES.get(registry)
+    if cached is not None and cached[0] == registry.version:
+        return cached[1], cached[2]
+    columns: dict[str, list[Any]] = {
+        "work": [], "ipi_key": [], "is_writer": [], "party": [], "terms": [],
+    }  # fmt: skip
+    kinds: dict[tuple[object, ...], int] = {}
+    terms: list[RegisteredParty] = []
+    for work, registered in enumerate(registry.works):
+        for index, party in enumerate(registered.parties):
+            if not party.ipi_name_number:
+                continue
+            kind = kinds.setdefault((party.ownership, party.territories), len(terms))
+            if kind == len(terms):
+                terms.append(party)
+            columns["work"].append(work)
+            columns["ipi_key"].append(party.ipi_name_number.lstrip("0"))
+            columns["is_writer"].append(party.is_writer)
+            columns["party"].append(index)
+            columns["terms"].append(kind)
+    table = pl.DataFrame(
+        columns,
+        schema={"work": pl.Int64, "ipi_key": pl.String, "is_writer": pl.Boolean,
+                "party": pl.Int64, "terms": pl.Int64},
+    )  # fmt: skip
+    _PARTY_TABLES[registry] = (registry.version, table, terms)
+    return table, terms
+
+
+def _iso(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def _parsed(cells: pl.Series, parse: Callable[[str], object]) -> pl.Series:
+    """Each cell as its parser reads it (as text), null where the parser refuses it."""
+    distinct = cells.drop_nulls().unique()
+    read: list[str | None] = []
+    for text in distinct.to_list():
+        try:
+            value = parse(text)
+        except values.BadValue:
+            read.append(None)
+        else:
+            read.append(value if isinstance(value, str) else str(value))
+    table = pl.DataFrame({"raw": distinct, "value": pl.Series(read, dtype=pl.String)})
+    found = cells.to_frame("raw").join(table, on="raw", how="left", maintain_order="left")
+    return found["value"]
+
+
+class _Bulk:
+    """Takes the plain rows of the rest of one statement (see the module docstring)."""
+
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        run: _Run,
+        columns: Mapping[str, int],
+        facts: Mapping[str, str],
+        amount: str,
+    ) -> None:
+        self._reconciler = reconciler
+        self._run = run
+        self._columns = columns
+        self._facts = facts
+        self._amount = f"^(?:{amount})$"
+        self._width = max(columns.values()) + 1
+
+    def take(self, first: list[str], rest: bytes, max_line: int) -> list[int] | None:
+        """The indexes of the lines of ``rest`` left to the reader; the others are reconciled.
+
+        None (all left) when polars cannot read the rest line for line as the reader does.
+        """
+        lines = _lines(rest, max_line, self._width)
+        if lines is None:
+            return None
+        schema = {f"c{at}": pl.String for at in range(self._width)}
+        try:
+            cells = pl.read_csv(rest, schema=schema, **_ROWS)  # type: ignore[arg-type]
+        except pl.exceptions.PolarsError:
+            return None
+        if cells.height != lines.height:
+            return None
+        names = [
+            n
+            for n in (*_TEXT_COLUMNS, "share", *self._numbers(), *self._facts)
+            if n in self._columns
+        ]
+        first_row = pl.DataFrame(
+            {
+                n: [first[self._columns[n]] if len(first) > self._columns[n] else None]
+                for n in names
+            },
+            schema=dict.fromkeys(names, pl.String),
+        )
+        table = pl.concat(
+            [first_row, cells.select(pl.col(f"c{self._columns[n]}").alias(n) for n in names)]
+        )
+        del cells
+        plain = pl.concat([pl.Series([False]), lines["plain"]])
+        wide = pl.concat([pl.Series([True]), lines["wide"]])
+        taken = plain & self._good(table)
+        taken &= ~self._may_repeat(table, wide)
+        rows = self._table.with_columns(taken=taken).with_row_index("at")
+        rows = rows.filter(pl.col("at") > 0)  # the first row is the reader's, already read
+        self._add(rows.filter(pl.col("taken")))
+        return (rows.filter(~pl.col("taken"))["at"] - 1).to_list()
+
+    def _numbers(self) -> list[str]:
+        return ["line_number", "gross_amount", "deductions", "net_amount", *_TYPED_COLUMNS]
+
+    def _good(self, table: pl.DataFrame) -> pl.Series:
+        """Whether each row is one the quick path takes (its duplicates aside)."""
+        for name, parse in _TEXT_COLUMNS.items():
+            if name in table.columns:
+                table = table.with_columns(_parsed(table[name], parse).alias(f"{name}="))
+        good = pl.lit(value=True)
+        for name in _TEXT_COLUMNS:
+            if name in table.columns:
+                good &= pl.col(f"{name}=").is_not_null()
+        for name, text in self._facts.items():
+            good &= pl.col(name) == text
+        table = self._amounts(table)
+        good &= pl.col("amounts_plain")
+        table = self._matched(table)
+        good &= pl.col("party").is_not_null() & (pl.col("party") <= _MAX_PARTY)
+        table = self._shared(table)
+        start = pl.col("use_period_start=") if "use_period_start" in table.columns else pl.lit("")
+        end = pl.col("use_period_end=") if "use_period_end" in table.columns else pl.lit("")
+        good &= ((start == "") == (end == "")) & ((start == "") | (start <= end))
+        good &= (pl.col("share") != 0) & (pl.col("share") == pl.col("registered"))
+        self._table = table
+        return table.select(good.fill_null(value=False)).to_series()
+
+    def _amounts(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The amounts as integers of minor units where the quick path reads them so."""
+        pattern = self._amount
+
+        def minor(name: str) -> pl.Expr:
+            return pl.col(name).str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
+
+        def negative_zero(name: str) -> pl.Expr:
+            return (minor(name) == 0) & pl.col(name).str.starts_with("-")
+
+        plain = pl.col("gross_amount").str.contains(pattern) & pl.col("net_amount").str.contains(
+            pattern
+        )
+        plain &= (pl.col("deductions") == "") | pl.col("deductions").str.contains(pattern)
+        plain &= ~negative_zero("gross_amount") & ~negative_zero("net_amount")
+        plain &= ~negative_zero("deductions").fill_null(value=False)
+        typed = [n for n in _TYPED_COLUMNS if n in table.columns]
+        for name in typed:
+            plain &= (pl.col(name) == "") | pl.col(name).str.contains(pattern)
+        if "line_number" in table.columns:
+            plain &= pl.col("line_number").str.contains("^[0-9]{1,18}$")
+            plain &= pl.col("line_number").cast(pl.Int64, strict=False) != 0
+        deductions = pl.when(pl.col("deductions") == "").then(0).otherwise(minor("deductions"))
+        if typed:
+            total = pl.sum_horizontal([minor(n).fill_null(0) for n in typed])
+            any_typed = pl.any_horizontal([pl.col(n) != "" for n in typed])
+            plain &= ~any_typed | (pl.col("deductions") == "") | (deductions == total)
+        return table.with_columns(
+            amounts_plain=plain.fill_null(value=False), net=minor("net_amount")
+        )
+
+    def _matched(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The work each row pays (by identifier only) and its party (by IPI only)."""
+        keys = ["iswc=", "sender_work_id=", "submitter_work_id="]
+        matcher = self._reconciler.matcher_for(self._run.header)
+        distinct = table.select(keys).drop_nulls().unique()
+        works: list[int | None] = []
+        methods: list[str | None] = []
+        for iswc, sender_id, submitter_id in distinct.iter_rows():
+            match = matcher.by_identifiers(iswc, sender_id, submitter_id)
+            works.append(None if match is None else match.work)
+            methods.append(None if match is None else match.method)
+        found = distinct.with_columns(
+            work=pl.Series(works, dtype=pl.Int64), method=pl.Series(methods, dtype=pl.String)
+        )
+        table = table.join(found, on=keys, how="left", nulls_equal=False, maintain_order="left")
+        parties, self._terms = party_table(self._reconciler.registry)
+        writer = pl.col("ip_role=").is_in(sorted(lookup("writer_designation")))
+        ipi = pl.col("ip_ipi_name_number=")
+        table = table.with_columns(
+            ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")), is_writer=writer
+        )
+        same_kind = parties.group_by("work", "ipi_key", "is_writer").agg(same=pl.col("party").min())
+        any_kind = parties.group_by("work", "ipi_key").agg(other=pl.col("party").min())
+        table = table.join(
+            same_kind, on=["work", "ipi_key", "is_writer"], how="left", maintain_order="left"
+        )
+        table = table.join(any_kind, on=["work", "ipi_key"], how="left", maintain_order="left")
+        table = table.with_columns(party=pl.coalesce("same", "other")).drop("same", "other")
+        terms = parties.select("work", "party", "terms")
+        return table.join(terms, on=["work", "party"], how="left", maintain_order="left")
+
+    def _shared(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The share paid and the one registered for the row's party, territory and day."""
+        run = self._run
+        start = "use_period_start="
+        on = pl.col(start) if start in table.columns else pl.lit("")
+        table = table.with_columns(
+            share=_parsed(table["share"], values.share).cast(pl.Int64),
+            on=pl.when(on == "").then(pl.lit(run.header.period_start.isoformat())).otherwise(on),
+        )
+        keys = ["terms", "territory=", "on"]
+        distinct = table.select(keys).drop_nulls().unique()
+        right = run.header.right_type
+        terms = self._terms
+        shares = [
+            terms[at].collection_share(right, territory, date.fromisoformat(day))
+            for at, territory, day in distinct.iter_rows()
+        ]
+        found = distinct.with_columns(registered=pl.Series(shares, dtype=pl.Int64))
+        return table.join(found, on=keys, how="left", maintain_order="left")
+
+    def _may_repeat(self, table: pl.DataFrame, wide: pl.Series) -> pl.Series:
+        """Rows that share a group (see the module docstring) with another row that may pay."""
+        units = self._run.units
+        currency = self._run.header.currency
+
+        def net_value(text: str) -> str:
+            return str(int(values.amount(text, currency).scaleb(units)))
+
+        keys = ["iswc=", "ip_ipi_name_number=", "territory=", "use_type=", "net="]
+        keyed = self._table.select(keys[:-1]).with_columns(
+            _parsed(table["net_amount"], net_value).alias("net="), wide=wide
+        )
+        # A row whose key fails to read, or too short to hold it, is no line: it pays nothing.
+        keyed = keyed.with_row_index("at").filter(
+            pl.col("wide") & pl.all_horizontal(pl.col(keys).is_not_null())
+        )
+        twice = keyed.filter(pl.struct(keys).is_duplicated())["at"]
+        return pl.Series(range(table.height)).is_in(twice.implode())
+
+    def _add(self, rows: pl.DataFrame) -> None:
+        """Reconcile the taken rows: the quick path's sums, added at once."""
+        run = self._run
+        if rows.is_empty():
+            return
+        net = int(rows["net"].sum())
+        count = rows.height
+        run.lines += count
+        run.matched_lines += count
+        run.paid += net
+        run.matched += net
+        run.expected += net
+        for method, n in rows.group_by("method").len().iter_rows():
+            run.methods[method] += n
+        place_of: dict[tuple[str, str, str, str], int] = {}
+        start = "use_period_start=" if "use_period_start=" in rows.columns else None
+        end = "use_period_end=" if "use_period_end=" in rows.columns else None
+        rows = rows.with_columns(
+            start=pl.col(start) if start else pl.lit(""),
+            end=pl.col(end) if end else pl.lit(""),
+            bit=pl.col("party").replace_strict(_PARTY_RANGE, _PARTY_BITS, return_dtype=pl.Int64),
+        )
+        for territory, use_type, first, last in (
+            rows.select("territory=", "use_type=", "start", "end").unique().iter_rows()
+        ):
+            place = (
+                territory, use_type,
+                date.fromisoformat(first) if first else None,
+                date.fromisoformat(last) if last else None,
+            )  # fmt: skip
+            group = run.places.get(place)
+            if group is None:
+                group = run.places[place] = len(run.group_places)
+                run.group_places.append(place)
+            place_of[territory, use_type, first, last] = group
+        sums = rows.group_by("work", "territory=", "use_type=", "start", "end").agg(
+            pl.col("net").sum(), pl.col("share").sum(), pl.col("bit").bitwise_or()
+        )
+        groups = run.groups
+        for work, territory, use_type, first, last, group_net, shares, bits in sums.iter_rows():
+            key = (work, place_of[territory, use_type, first, last])
+            known = groups.get(key)
+            if known is None:
+                groups[key] = [group_net, shares, bits, None]
+            else:
+                known[_NET] += group_net
+                known[_SHARE] += shares
+                known[_PARTIES] |= bits
