@@ -15,8 +15,9 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
+from reconcile_data import cinders, registry_of
 
-from gateway.reconcile.match import _SHORTLIST, _FuzzyIndex, normalize
+from gateway.reconcile.match import _SHORTLIST, Matcher, _FuzzyIndex, fuzzy_index, normalize
 from gateway.reconcile.registry import RegisteredParty, RegisteredWork
 
 WORDS = ("LOVE", "THE", "NIGHT", "OF", "MY", "HEART", "RAIN", "A", "LOVES", "NIGH")
@@ -123,3 +124,21 @@ def test_the_rarest_words_do_not_depend_on_string_hashing() -> None:
         for seed in range(8)
     }
     assert picked == {"['ALPHA', 'BRAVO']\n"}
+
+
+def test_the_index_is_built_once_per_state_of_the_registry() -> None:
+    """Matchers of one registry share its index; a work added builds it anew, and finds it."""
+    registry = registry_of()
+    index = fuzzy_index(registry)
+    first = Matcher(registry, societies=["035"])
+    assert first.match_values("", "", "", "SALT AND CINDERS", "OKAFOR ADAEZE").method == "fuzzy"
+    assert fuzzy_index(registry) is index
+    embers = registry.add_work(
+        cinders(title="SALT AND EMBERS", submitter_work_number="NBM000999", iswc=""),
+        registrant="052",
+    )
+    assert fuzzy_index(registry) is not index
+    found = Matcher(registry, societies=["035"]).match_values(
+        "", "", "", "SALT AND EMBERS", "OKAFOR ADAEZE"
+    )
+    assert (found.method, found.work) == ("fuzzy", embers)

@@ -12,16 +12,28 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+import polars as pl
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from reconcile_data import FRANCE, GERMANY, registry_of
+from reconcile_data import FRANCE, GERMANY, SPARE_ISWC, ack, cinders, registry_of
 from test_reconcile_quick import FERRY_ROWS, csv_of, plain_row, statements
 
+from gateway.formats import statement_values as values
 from gateway.formats.csv import read_statement_csv
 from gateway.formats.csv.statement import CsvLimits
-from gateway.reconcile.bulk import bulk_rows, party_table
+from gateway.identifiers import ipi_name_number_check_digits, iswc_check_digit
+from gateway.reconcile.bulk import (
+    _AS_IS,
+    _TEXT_COLUMNS,
+    _lines,
+    _parsed,
+    bulk_rows,
+    registry_tables,
+)
 from gateway.reconcile.engine import Reconciler
 from gateway.reconcile.quick import quick_rows
 from gateway.reconcile.result import ReconcileError, Reconciliation
@@ -39,7 +51,7 @@ def bulk_way(data: bytes, limits: CsvLimits | None = None) -> tuple[int, Reconci
     offer = bulk_rows(reconciler)
     taken = 0
 
-    def counted(*arguments: Any) -> list[int] | None:
+    def counted(*arguments: Any) -> list[tuple[int, int]] | None:
         nonlocal taken
         kept = offer(*arguments)
         rest: bytes = arguments[4]
@@ -188,14 +200,95 @@ def test_lines_left_after_rows_taken_in_bulk_keep_their_numbers() -> None:
         assert [d["lines"] for d in unmatched] == [[6]]
 
 
-def test_the_party_table_follows_the_registry() -> None:
-    """Built once per state of the registry: a work added or replaced builds it anew."""
+def test_the_registry_tables_follow_the_registry() -> None:
+    """Built once per state of the registry: a work added, or an ISWC acknowledged, renews them."""
     registry = registry_of()
-    table, terms = party_table(registry)
-    assert party_table(registry)[0] is table
-    assert table.height == sum(
-        1 for work in registry.works for party in work.parties if party.ipi_name_number
+    tables = registry_tables(registry)
+    assert registry_tables(registry) is tables
+    with_ipi = sum(1 for work in registry.works for party in work.parties if party.ipi_name_number)
+    assert tables.parties.height == 2 * with_ipi  # one row per kind of role a line may give
+    assert len(tables.terms) <= with_ipi
+    assert sorted(tables.iswcs["iswc="]) == sorted(work.iswc for work in registry.works)
+    embers = registry.add_work(
+        cinders(title="SALT AND EMBERS", submitter_work_number="NBM000999", iswc=""),
+        registrant="052",
     )
-    assert len(terms) <= table.height
-    registry.version += 1  # what add_work does
-    assert party_table(registry)[0] is not table
+    again = registry_tables(registry)
+    assert again is not tables
+    assert again.parties.height == tables.parties.height + 2  # the new work's one writer
+    registry.add_acknowledgement(replace(ack("NBM000999", "GE-1"), iswc=SPARE_ISWC), "035")
+    acked = registry_tables(registry)
+    assert acked is not again
+    assert acked.iswcs.row(by_predicate=pl.col("iswc=") == SPARE_ISWC) == (SPARE_ISWC, embers)
+
+
+nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
+iswcs = st.one_of(
+    nine_digits.map(lambda d: f"T{d}{iswc_check_digit(d)}"),  # good
+    st.tuples(nine_digits, st.sampled_from("0123456789")).map(lambda p: f"T{p[0]}{p[1]}"),
+    nine_digits.map(lambda d: f"t-{d[:3]}.{d[3:6]}.{d[6:]}-{iswc_check_digit(d)}"),  # written
+)
+ipis = st.one_of(
+    nine_digits.map(lambda d: d + ipi_name_number_check_digits(d)),  # good
+    st.tuples(nine_digits, st.integers(0, 99)).map(lambda p: f"{p[0]}{p[1]:02d}"),
+    nine_digits.map(lambda d: (d + ipi_name_number_check_digits(d)).lstrip("0")),  # unpadded
+)
+tricky = (
+    st.text(
+        alphabet=st.sampled_from(["A", "é", " ", "\t", "\r", "\x01", "\ufffd", "0", "T", "-"]),
+        max_size=12,
+    )
+    | st.integers(0, 3).map(lambda n: "X" * (values.MAX_WORK_NUMBER - 1 + n))
+    | st.integers(0, 3).map(lambda n: "é" * (values.MAX_TEXT - 1 + n))
+)
+
+
+TRICKY = [
+    "", " ", "A  B", " A", "A ", "A\tB", "A\nB", "A\x01", "A\ufffd", "X" * 20, "X" * 21,
+    "é" * 150, "é" * 151, "T0345246801", "T0345246802", "T 0345246801", "T034524680",
+    "00519382636", "00519382637", "519382636", "0051938263a", "0",
+]  # fmt: skip
+
+
+def _parse_or_none(parse: Callable[[str], object], text: str) -> str | None:
+    try:
+        return str(parse(text))
+    except values.BadValue:
+        return None
+
+
+@pytest.mark.parametrize("name", sorted(_AS_IS))
+def test_texts_kept_as_they_are_are_what_the_parsers_return(name: str) -> None:
+    """A text polars keeps as it is (``_AS_IS``) is one its parser returns unchanged."""
+    parse = _TEXT_COLUMNS[name]
+    cells = pl.Series(TRICKY, dtype=pl.String)
+    assert _parsed(cells, parse, _AS_IS[name]).to_list() == [
+        _parse_or_none(parse, t) for t in TRICKY
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(iswcs | ipis | tricky, max_size=30), name=st.sampled_from(sorted(_AS_IS)))
+def test_generated_texts_read_as_their_parsers_read_them(texts: list[str], name: str) -> None:
+    """The same over generated identifiers (good, a wrong check, written forms) and texts."""
+    parse = _TEXT_COLUMNS[name]
+    cells = pl.Series(texts, dtype=pl.String)
+    assert _parsed(cells, parse, _AS_IS[name]).to_list() == [
+        _parse_or_none(parse, t) for t in texts
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b",", b"\r", b"\n", b"\r\n", b"bb", b"\x00"]), max_size=20))
+def test_each_line_is_found_where_it_starts(pieces: list[bytes]) -> None:
+    """The offsets the reader resumes at, whatever line breaks (LF, CRLF, a bare CR) mix."""
+    rest = b"".join(pieces)
+    lines = _lines(rest, 100, 2)
+    if lines is None:
+        return
+    parts = rest.split(b"\n")
+    starts, at = [], 0
+    for part in parts[: len(parts) - (parts[-1] == b"")]:
+        starts.append(at)
+        at += len(part) + 1
+    assert lines["start"].to_list() == starts

@@ -27,6 +27,7 @@ group's set of parties would not fit in 64 bits).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -62,6 +63,8 @@ _TEXT_COLUMNS: dict[str, Callable[[str], object]] = {
     "use_period_start": lambda text: _iso(values.optional_date(text)),
     "use_period_end": lambda text: _iso(values.optional_date(text)),
 }
+# What _add reads of the rows it takes.
+_SUMMED = ("work", "method", "net", "share", "party", "territory=", "use_type=", "start", "end")
 _TYPED_COLUMNS = (
     "deduction_administration_fee",
     "deduction_social_cultural",
@@ -78,7 +81,7 @@ def bulk_rows(reconciler: Reconciler) -> BulkRows:
     def offer(  # noqa: PLR0917 - the BulkRows protocol
         header: StatementHeader, columns: Mapping[str, int], facts: Mapping[str, str],
         first: list[str], rest: bytes, max_line: int,
-    ) -> list[int] | None:  # fmt: skip
+    ) -> list[tuple[int, int]] | None:  # fmt: skip
         run = reconciler.statement_run(header)
         amount = values.plain_amount_pattern(header.currency)
         if run is None or amount is None or b'"' in rest:
@@ -90,6 +93,7 @@ def bulk_rows(reconciler: Reconciler) -> BulkRows:
 
 # How polars reads the rest: every line a row (blank ones too), no quoting (a file with a
 # double quote is never offered), every cell as its text.
+_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")  # one absent from the file splits nothing
 _ROWS = {
     "has_header": False,
     "infer_schema": False,
@@ -98,17 +102,14 @@ _ROWS = {
     "empty_string_is_null": False,
     "extra_columns": "ignore",  # cells past the last column read: the reader ignores them too
 }
-_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")  # one absent from the file splits nothing
 
 
 def _lines(rest: bytes, max_line: int, width: int) -> pl.DataFrame | None:
-    """Per line of ``rest``: whether it is a plain line (``plain``) and wide enough (``wide``).
+    """Per line of ``rest``: its offset (``start``), whether it is plain and wide enough.
 
     A plain line holds no carriage return but its last character, no NUL, and is short enough
     for the reader; wide: it has at least ``width`` cells. None: ``rest`` cannot be read so.
     """
-    if b'"' in rest or not rest:
-        return None
     separator = next((s for s in _SEPARATORS if s.encode() not in rest), None)
     if separator is None:
         return None
@@ -116,32 +117,86 @@ def _lines(rest: bytes, max_line: int, width: int) -> pl.DataFrame | None:
         read = pl.read_csv(rest, separator=separator, schema={"line": pl.String}, **_ROWS)  # type: ignore[arg-type]
     except pl.exceptions.PolarsError:  # not UTF-8, for one
         return None
-    count = rest.count(b"\n") + (not rest.endswith(b"\n"))
-    if read.height != count:
+    breaks = rest.count(b"\n")
+    if read.height != breaks + (not rest.endswith(b"\n")):
         return None
     line = pl.col("line")
-    return read.select(
-        plain=(line.str.len_bytes() < max_line) & ~line.str.contains("[\r\x00]"),
+    size = line.str.len_bytes()  # polars drops the carriage return of a CRLF line break
+    lines = read.select(
+        size=size,
+        plain=(size < max_line) & ~line.str.contains("[\r\x00]"),
+        returns=line.str.contains("\r", literal=True),
         wide=line.str.count_matches(",", literal=True) >= width - 1,
     )
+    line_break = _line_break(rest, breaks, kept_returns=bool(lines["returns"].any()))
+    start = (pl.col("size") + line_break).cum_sum().shift(1, fill_value=0)
+    return lines.select(start=start, plain="plain", wide="wide")
 
 
-# Per registry: its parties with an IPI name number as a table, built once per version.
-_PARTY_TABLES: WeakKeyDictionary[WorkRegistry, tuple[int, pl.DataFrame, list[RegisteredParty]]]
-_PARTY_TABLES = WeakKeyDictionary()
+def _line_break(rest: bytes, breaks: int, *, kept_returns: bool) -> int | pl.Series:
+    """The size of each line's line break: 1 (LF), 2 (CRLF), or each its own where they mix.
+
+    ``kept_returns``: whether a line as polars read it still holds a carriage return.
+    """
+    returns = rest.count(b"\r")
+    if not returns:
+        return 1
+    if returns == breaks and not kept_returns and not rest.endswith(b"\r"):
+        return 2  # each carriage return dropped, so each just before a line feed
+    sizes = [1 + line.endswith(b"\r") for line in rest.split(b"\n")[:breaks]]
+    if len(sizes) < breaks + (not rest.endswith(b"\n")):
+        sizes.append(0)  # the last line, without a line break; its size counts for no line
+    return pl.Series(sizes, dtype=pl.Int64)
 
 
-def party_table(registry: WorkRegistry) -> tuple[pl.DataFrame, list[RegisteredParty]]:
-    """The registry's parties with an IPI name number, and the distinct terms they hold.
+@dataclass(frozen=True)
+class RegistryTables:
+    """What the bulk path looks up in a registry, as tables (built once per its version).
 
-    Columns: ``work``, ``ipi_key`` (the IPI as parties are found by it: leading zeros
-    dropped), ``is_writer``, ``party`` (its index in the work) and ``terms``: the index, in the
-    list returned, of a party holding the same ownership and territory records, so the same
+    ``iswcs``: ``iswc`` -> ``work``, the ISWCs naming exactly one work (the first method of
+    matching). ``parties``: ``work``, ``ipi_key`` (an IPI as parties are found by it, leading
+    zeros dropped) and ``is_writer`` (the line's role) -> ``party``, the index of the party a
+    line names so (one of the same kind first, the lowest index first), and ``terms``: the index
+    in ``terms`` of a party with the same ownership and territory records, so the same
     collection share everywhere (shares are worked out once per terms, not per party).
     """
-    cached = _PARTY_TABLES.get(registry)
+
+    iswcs: pl.DataFrame
+    parties: pl.DataFrame
+    terms: list[RegisteredParty]
+
+
+_TABLES: WeakKeyDictionary[WorkRegistry, tuple[int, RegistryTables]] = WeakKeyDictionary()
+
+
+def registry_tables(registry: WorkRegistry) -> RegistryTables:
+    """The registry's :class:`RegistryTables`, as of its current version."""
+    cached = _TABLES.get(registry)
     if cached is not None and cached[0] == registry.version:
-        return cached[1], cached[2]
+        return cached[1]
+    unique = registry.unique_iswcs()
+    iswcs = pl.DataFrame(
+        {"iswc=": list(unique), "iswc_work": list(unique.values())},
+        schema={"iswc=": pl.String, "iswc_work": pl.Int64},
+    )
+    parties, terms = _party_rows(registry)
+    same_kind = parties.group_by("work", "ipi_key", "is_writer").agg(same=pl.col("party").min())
+    any_kind = parties.group_by("work", "ipi_key").agg(other=pl.col("party").min())
+    kinds = pl.DataFrame({"is_writer": [True, False]})
+    found = (
+        any_kind.join(kinds, how="cross")
+        .join(same_kind, on=["work", "ipi_key", "is_writer"], how="left")
+        .with_columns(party=pl.coalesce("same", "other"))
+        .join(parties.select("work", "party", "terms"), on=["work", "party"], how="left")
+        .select("work", "ipi_key", "is_writer", "party", "terms")
+    )
+    tables = RegistryTables(iswcs, found, terms)
+    _TABLES[registry] = (registry.version, tables)
+    return tables
+
+
+def _party_rows(registry: WorkRegistry) -> tuple[pl.DataFrame, list[RegisteredParty]]:
+    """The registry's parties with an IPI name number, and the distinct terms they hold."""
     columns: dict[str, list[Any]] = {
         "work": [], "ipi_key": [], "is_writer": [], "party": [], "terms": [],
     }  # fmt: skip
@@ -164,7 +219,6 @@ def party_table(registry: WorkRegistry) -> tuple[pl.DataFrame, list[RegisteredPa
         schema={"work": pl.Int64, "ipi_key": pl.String, "is_writer": pl.Boolean,
                 "party": pl.Int64, "terms": pl.Int64},
     )  # fmt: skip
-    _PARTY_TABLES[registry] = (registry.version, table, terms)
     return table, terms
 
 
@@ -172,20 +226,71 @@ def _iso(day: date | None) -> str:
     return "" if day is None else day.isoformat()
 
 
-def _parsed(cells: pl.Series, parse: Callable[[str], object]) -> pl.Series:
-    """Each cell as its parser reads it (as text), null where the parser refuses it."""
-    distinct = cells.drop_nulls().unique()
+def _parsed(cells: pl.Series, parse: Callable[[str], object], same: pl.Expr | None = None
+            ) -> pl.Series:  # fmt: skip
+    """Each cell as its parser reads it (as text), null where the parser refuses it.
+
+    ``same``, an expression of ``raw``: the texts the parser returns unchanged, told apart by
+    polars so that only the others are parsed in Python.
+    """
+    distinct = cells.drop_nulls().unique().to_frame("raw")
+    if same is not None:
+        distinct = distinct.with_columns(same=same.fill_null(value=False))
+        kept = distinct.filter("same").select("raw", value="raw")
+        distinct = distinct.filter(~pl.col("same")).select("raw")
     read: list[str | None] = []
-    for text in distinct.to_list():
+    for text in distinct["raw"].to_list():
         try:
             value = parse(text)
         except values.BadValue:
             read.append(None)
         else:
             read.append(value if isinstance(value, str) else str(value))
-    table = pl.DataFrame({"raw": distinct, "value": pl.Series(read, dtype=pl.String)})
+    table = distinct.with_columns(value=pl.Series(read, dtype=pl.String))
+    if same is not None:
+        table = pl.concat([kept, table])
     found = cells.to_frame("raw").join(table, on="raw", how="left", maintain_order="left")
     return found["value"]
+
+
+# Texts each parser returns as they are (so polars may keep them without asking it).
+_RAW = pl.col("raw")
+# No character text collapses (tab, line break, a run of spaces, an edge space) or refuses.
+_PLAIN_TEXT = ~_RAW.str.contains(r"[\x00-\x1F\x{FFFD}\x{FFFE}\x{FFFF}]|  |^ | $")
+
+
+def _text_as_is(limit: int, *, required: bool) -> pl.Expr:
+    length = _RAW.str.len_chars()
+    return _PLAIN_TEXT & (length <= limit) & ((length > 0) if required else pl.lit(value=True))
+
+
+def _digit(at: int) -> pl.Expr:
+    return _RAW.str.slice(at, 1).cast(pl.Int64, strict=False)
+
+
+def _iswc_as_is() -> pl.Expr:
+    """``T``, 9 digits and their check digit (``gateway.identifiers``), or empty."""
+    total = pl.lit(1) + pl.sum_horizontal([at * _digit(at) for at in range(1, 10)])
+    check = (10 - total % 10) % 10
+    return (_RAW == "") | (_RAW.str.contains(r"^T[0-9]{10}$") & (check == _digit(10)))
+
+
+def _ipi_name_number_as_is() -> pl.Expr:
+    """11 digits, the last two the check digits of the first 9 (mod 101), or empty."""
+    total = pl.sum_horizontal([(10 - at) * _digit(at) for at in range(9)]) % 101
+    check = pl.when(total == 0).then(0).otherwise((101 - total) % 100)
+    written = _RAW.str.slice(9, 2).cast(pl.Int64, strict=False)
+    return (_RAW == "") | (_RAW.str.contains(r"^[0-9]{11}$") & (check == written))
+
+
+_AS_IS: dict[str, pl.Expr] = {
+    "iswc": _iswc_as_is(),
+    "sender_work_id": _text_as_is(values.MAX_WORK_NUMBER, required=False),
+    "submitter_work_id": _text_as_is(values.MAX_WORK_NUMBER, required=False),
+    "work_title": _text_as_is(values.MAX_TEXT, required=True),
+    "ip_ipi_name_number": _ipi_name_number_as_is(),
+    "ip_name": _text_as_is(values.MAX_TEXT, required=True),
+}
 
 
 class _Bulk:
@@ -206,11 +311,13 @@ class _Bulk:
         self._amount = f"^(?:{amount})$"
         self._width = max(columns.values()) + 1
 
-    def take(self, first: list[str], rest: bytes, max_line: int) -> list[int] | None:
-        """The indexes of the lines of ``rest`` left to the reader; the others are reconciled.
+    def take(self, first: list[str], rest: bytes, max_line: int) -> list[tuple[int, int]] | None:
+        """The lines of ``rest`` left to the reader (index, offset); the others are reconciled.
 
         None (all left) when polars cannot read the rest line for line as the reader does.
         """
+        if b'"' in rest or not rest:
+            return None
         lines = _lines(rest, max_line, self._width)
         if lines is None:
             return None
@@ -241,10 +348,11 @@ class _Bulk:
         wide = pl.concat([pl.Series([True]), lines["wide"]])
         taken = plain & self._good(table)
         taken &= ~self._may_repeat(table, wide)
-        rows = self._table.with_columns(taken=taken).with_row_index("at")
-        rows = rows.filter(pl.col("at") > 0)  # the first row is the reader's, already read
-        self._add(rows.filter(pl.col("taken")))
-        return (rows.filter(~pl.col("taken"))["at"] - 1).to_list()
+        taken[0] = False  # the first row is the reader's, already read
+        self._add(self._table.select(_SUMMED).filter(taken))
+        left = (~taken).arg_true()
+        left = left.filter(left > 0) - 1
+        return list(zip(left.to_list(), lines["start"].gather(left).to_list(), strict=True))
 
     def _numbers(self) -> list[str]:
         return ["line_number", "gross_amount", "deductions", "net_amount", *_TYPED_COLUMNS]
@@ -253,7 +361,9 @@ class _Bulk:
         """Whether each row is one the quick path takes (its duplicates aside)."""
         for name, parse in _TEXT_COLUMNS.items():
             if name in table.columns:
-                table = table.with_columns(_parsed(table[name], parse).alias(f"{name}="))
+                table = table.with_columns(
+                    _parsed(table[name], parse, _AS_IS.get(name)).alias(f"{name}=")
+                )
         good = pl.lit(value=True)
         for name in _TEXT_COLUMNS:
             if name in table.columns:
@@ -267,6 +377,7 @@ class _Bulk:
         table = self._shared(table)
         start = pl.col("use_period_start=") if "use_period_start" in table.columns else pl.lit("")
         end = pl.col("use_period_end=") if "use_period_end" in table.columns else pl.lit("")
+        table = table.with_columns(start=start, end=end)
         good &= ((start == "") == (end == "")) & ((start == "") | (start <= end))
         good &= (pl.col("share") != 0) & (pl.col("share") == pl.col("registered"))
         self._table = table
@@ -305,9 +416,13 @@ class _Bulk:
 
     def _matched(self, table: pl.DataFrame) -> pl.DataFrame:
         """The work each row pays (by identifier only) and its party (by IPI only)."""
+        tables = registry_tables(self._reconciler.registry)
+        self._terms = tables.terms
+        # An ISWC naming one work decides (by_identifiers' first method); the others ask it.
+        table = table.join(tables.iswcs, on="iswc=", how="left", maintain_order="left")
         keys = ["iswc=", "sender_work_id=", "submitter_work_id="]
         matcher = self._reconciler.matcher_for(self._run.header)
-        distinct = table.select(keys).drop_nulls().unique()
+        distinct = table.filter(pl.col("iswc_work").is_null()).select(keys).drop_nulls().unique()
         works: list[int | None] = []
         methods: list[str | None] = []
         for iswc, sender_id, submitter_id in distinct.iter_rows():
@@ -318,21 +433,16 @@ class _Bulk:
             work=pl.Series(works, dtype=pl.Int64), method=pl.Series(methods, dtype=pl.String)
         )
         table = table.join(found, on=keys, how="left", nulls_equal=False, maintain_order="left")
-        parties, self._terms = party_table(self._reconciler.registry)
-        writer = pl.col("ip_role=").is_in(sorted(lookup("writer_designation")))
+        by_iswc = pl.col("iswc_work").is_not_null()
         ipi = pl.col("ip_ipi_name_number=")
         table = table.with_columns(
-            ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")), is_writer=writer
-        )
-        same_kind = parties.group_by("work", "ipi_key", "is_writer").agg(same=pl.col("party").min())
-        any_kind = parties.group_by("work", "ipi_key").agg(other=pl.col("party").min())
-        table = table.join(
-            same_kind, on=["work", "ipi_key", "is_writer"], how="left", maintain_order="left"
-        )
-        table = table.join(any_kind, on=["work", "ipi_key"], how="left", maintain_order="left")
-        table = table.with_columns(party=pl.coalesce("same", "other")).drop("same", "other")
-        terms = parties.select("work", "party", "terms")
-        return table.join(terms, on=["work", "party"], how="left", maintain_order="left")
+            work=pl.coalesce("iswc_work", "work"),
+            method=pl.when(by_iswc).then(pl.lit("iswc")).otherwise("method"),
+            ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")),
+            is_writer=pl.col("ip_role=").is_in(sorted(lookup("writer_designation"))),
+        ).drop("iswc_work")
+        on = ["work", "ipi_key", "is_writer"]
+        return table.join(tables.parties, on=on, how="left", maintain_order="left")
 
     def _shared(self, table: pl.DataFrame) -> pl.DataFrame:
         """The share paid and the one registered for the row's party, territory and day."""
@@ -387,17 +497,13 @@ class _Bulk:
         run.expected += net
         for method, n in rows.group_by("method").len().iter_rows():
             run.methods[method] += n
-        place_of: dict[tuple[str, str, str, str], int] = {}
-        start = "use_period_start=" if "use_period_start=" in rows.columns else None
-        end = "use_period_end=" if "use_period_end=" in rows.columns else None
         rows = rows.with_columns(
-            start=pl.col(start) if start else pl.lit(""),
-            end=pl.col(end) if end else pl.lit(""),
             bit=pl.col("party").replace_strict(_PARTY_RANGE, _PARTY_BITS, return_dtype=pl.Int64),
         )
-        for territory, use_type, first, last in (
-            rows.select("territory=", "use_type=", "start", "end").unique().iter_rows()
-        ):
+        where = ["territory=", "use_type=", "start", "end"]
+        places = rows.select(where).unique()
+        numbers = []
+        for territory, use_type, first, last in places.iter_rows():
             place = (
                 territory, use_type,
                 date.fromisoformat(first) if first else None,
@@ -407,17 +513,29 @@ class _Bulk:
             if group is None:
                 group = run.places[place] = len(run.group_places)
                 run.group_places.append(place)
-            place_of[territory, use_type, first, last] = group
-        sums = rows.group_by("work", "territory=", "use_type=", "start", "end").agg(
-            pl.col("net").sum(), pl.col("share").sum(), pl.col("bit").bitwise_or()
+            numbers.append(group)
+        places = places.with_columns(place=pl.Series(numbers, dtype=pl.Int64))
+        sums = (
+            rows.join(places, on=where, how="left")
+            .group_by("work", "place")
+            .agg(pl.col("net").sum(), pl.col("share").sum(), pl.col("bit").bitwise_or())
         )
+        # Python objects for the run's groups, made from whole columns at once.
+        fresh = dict(
+            zip(
+                zip(sums["work"].to_list(), sums["place"].to_list(), strict=True),
+                ([net, share, bits, None] for net, share, bits in zip(
+                    sums["net"].to_list(), sums["share"].to_list(), sums["bit"].to_list(),
+                    strict=True,
+                )),
+                strict=True,
+            )
+        )  # fmt: skip
         groups = run.groups
-        for work, territory, use_type, first, last, group_net, shares, bits in sums.iter_rows():
-            key = (work, place_of[territory, use_type, first, last])
-            known = groups.get(key)
-            if known is None:
-                groups[key] = [group_net, shares, bits, None]
-            else:
-                known[_NET] += group_net
-                known[_SHARE] += shares
-                known[_PARTIES] |= bits
+        for key in fresh.keys() & groups.keys():  # groups the reader began (its first row)
+            known, added = groups[key], fresh[key]
+            known[_NET] += added[_NET]
+            known[_SHARE] += added[_SHARE]
+            known[_PARTIES] |= added[_PARTIES]
+            fresh[key] = known
+        groups.update(fresh)

@@ -23,6 +23,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from rapidfuzz import fuzz, process
 
@@ -118,8 +119,23 @@ class Matcher:
         if found is not None:
             return found
         if self._fuzzy is None:
-            self._fuzzy = _FuzzyIndex(self.registry.works)
+            self._fuzzy = fuzzy_index(self.registry)
         return self._fuzzy.best(title, name, self.threshold)
+
+
+# Per registry: its fuzzy index, built once per version, not once per statement (against
+# 100k works a build costs about a second).
+_FUZZY_INDEXES: WeakKeyDictionary[WorkRegistry, tuple[int, _FuzzyIndex]] = WeakKeyDictionary()
+
+
+def fuzzy_index(registry: WorkRegistry) -> _FuzzyIndex:
+    """The registry's fuzzy index, as of its current version."""
+    cached = _FUZZY_INDEXES.get(registry)
+    if cached is not None and cached[0] == registry.version:
+        return cached[1]
+    index = _FuzzyIndex(registry.works)
+    _FUZZY_INDEXES[registry] = (registry.version, index)
+    return index
 
 
 class _FuzzyIndex:

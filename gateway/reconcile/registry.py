@@ -166,7 +166,7 @@ class WorkRegistry:
         self._acked_iswcs: set[tuple[str, int]] = set()  # ISWCs a society gave, kept on REV
         self.sources: list[str] = []  # files read, in order
         self.skipped: list[str] = []  # what could not be used, and why
-        self.version = 0  # counts the works added or replaced: tables derived from them age
+        self.version = 0  # counts changes to the works and their identifiers: tables age
 
     def __len__(self) -> int:
         return len(self.works)
@@ -231,6 +231,7 @@ class WorkRegistry:
         )
 
     def _link(self, index: int, known: SocietyNumber) -> None:
+        self.version += 1
         if known.number:
             key = (known.society, work_key(known.number))
             self._by_society_number.setdefault(key, set()).add(index)
@@ -245,6 +246,10 @@ class WorkRegistry:
     def by_iswc(self, iswc: str) -> frozenset[int]:
         """The works known by ``iswc`` (more than one means the ISWC is ambiguous here)."""
         return frozenset(self._by_iswc.get(iswc, ()))
+
+    def unique_iswcs(self) -> dict[str, int]:
+        """Each ISWC naming exactly one work, with that work."""
+        return {iswc: next(iter(works)) for iswc, works in self._by_iswc.items() if len(works) == 1}
 
     def by_society_number(self, society: str, number: str) -> frozenset[int]:
         """The works ``society`` numbered ``number`` in its ACKs."""

@@ -9,6 +9,7 @@ leading byte-order mark.
 from __future__ import annotations
 
 import codecs
+from itertools import accumulate
 from typing import BinaryIO, TextIO
 
 from gateway.model import StatementIssue
@@ -61,22 +62,23 @@ class SourceLines:
         rest = stream.read()
         return rest if isinstance(rest, bytes) else None
 
-    def resume(self, rest: bytes, kept: list[int] | None) -> None:
-        """Go on reading ``rest`` (from :meth:`rest`): its lines at (sorted) indexes ``kept`` only.
+    def resume(self, rest: bytes, kept: list[tuple[int, int]] | None) -> None:
+        """Go on reading ``rest`` (from :meth:`rest`): only the lines ``kept``, or all (None).
 
-        None keeps them all. Lines keep their numbers; :attr:`taken` counts the lines jumped
-        before the next one.
+        ``kept``: (index, offset where the line starts in ``rest``), in order. Lines keep their
+        numbers; :attr:`taken` counts the lines jumped before the next one.
         """
-        parts = rest.split(b"\n")
-        last = len(parts) - 1  # the part after the last line break: not a line when empty
-        lines = last + (parts[last] != b"")
+        lines = rest.count(b"\n") + (rest[-1:] not in {b"", b"\n"})
+        if kept is None and not lines:
+            kept = []
+        elif kept is None:
+            sizes = (len(line) + 1 for line in rest.split(b"\n", lines - 1)[:-1])
+            kept = list(enumerate(accumulate(sizes, initial=0)))
         first = self.number + 1
-        if kept is None:
-            kept = list(range(lines))
         # (number, the line as readline gives it, lines taken before it)
         self._kept = [
-            (first + index, parts[index] + b"\n" if index < last else parts[index], index - at)
-            for at, index in enumerate(kept)
+            (first + index, _line_at(rest, start), index - at)
+            for at, (index, start) in enumerate(kept)
         ]
         self._lines_left = lines
         self._next_kept = 0
@@ -136,3 +138,9 @@ class SourceLines:
             more: str | bytes = self._stream.readline(self._max + 1)
             if not more or more.endswith(newline):  # type: ignore[arg-type]
                 return
+
+
+def _line_at(data: bytes, start: int) -> bytes:
+    """The line of ``data`` starting at ``start``, with its line break if it has one."""
+    end = data.find(b"\n", start)
+    return data[start:] if end < 0 else data[start : end + 1]

@@ -39,12 +39,12 @@ QuickRows = Callable[[StatementHeader, Mapping[str, int]], RowTaker | None]
 
 # Offered the rest of the file once the header is read (the header, the column indexes, the
 # header facts' text as the first good row stated them, that row, the rest's bytes, the
-# longest line allowed): the indexes of the rest's lines it leaves to the reader, in order
-# (None: all).
+# longest line allowed): the lines of the rest it leaves to the reader, in order, each as its
+# index and the offset where it starts in the rest (None: all).
 # It must take only lines the row taker would take, none of them a duplicate of another line.
 BulkRows = Callable[
     [StatementHeader, Mapping[str, int], Mapping[str, str], list[str], bytes, int],
-    list[int] | None,
+    list[tuple[int, int]] | None,
 ]
 
 # Facts of the whole statement, repeated on each row, with their parsers.
