@@ -84,13 +84,16 @@ def test_a_name_scores_as_token_sort_ratio(
     works: list[RegisteredWork], name: str, title_score: float
 ) -> None:
     index = _FuzzyIndex(works)
-    wanted = " ".join(sorted(normalize(name).split()))
     for number, work in enumerate(works):
         plain = max(
             (fuzz.token_sort_ratio(normalize(name), normalize(p.name)) for p in work.parties),
             default=0.0,
         )
-        assert index._score(number, title_score, wanted) == 0.7 * title_score + 0.3 * plain
+        ranked = index._ranked({number: title_score}, name, threshold=101.0)  # all below it
+        assert (ranked.candidate, ranked.score) == (
+            number,
+            round(0.7 * title_score + 0.3 * plain, 2),
+        )
 
 
 def test_a_common_word_shared_by_many_titles_keeps_the_first_of_equal_scores() -> None:

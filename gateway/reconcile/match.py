@@ -18,6 +18,7 @@ same work on many lines costs one lookup per work.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from bisect import bisect_left
@@ -205,26 +206,44 @@ class _FuzzyIndex:
 
         Each word's titles are scored on their own (in C; ties keep the postings' order) and
         the lists merged: the union's best are among each list's best, an entry met in an
-        earlier word's postings counting there, since the union lists those first.
+        earlier word's postings counting there, since the union lists those first. So once
+        the earlier words hold a full shortlist, a later word's title must score above its
+        last to get in: rapidfuzz is told so, and skips the hopeless ones unscored.
         """
         ranked: list[tuple[float, int, int, int]] = []  # (-score, word, position, entry)
+        floor: float | None = None  # what a later word's title must beat, once known
         for rank, word in enumerate(words):
             entries = self.postings[word]
             earlier = [self.postings[w] for w in words[:rank]]
-            scored = process.extract(query, self.choices[word], scorer=fuzz.ratio, limit=_SHORTLIST)
+            scored = process.extract(
+                query, self.choices[word], scorer=fuzz.ratio, limit=_SHORTLIST, score_cutoff=floor
+            )
             for _, score, at in scored:
                 entry = entries[at]
                 if not any(_holds(postings, entry) for postings in earlier):
                     ranked.append((-score, rank, at, entry))
-        ranked.sort()
+            ranked.sort()
+            if len(ranked) >= _SHORTLIST:
+                floor = math.nextafter(-ranked[_SHORTLIST - 1][0], math.inf)
         return [(-score, entry) for score, _, _, entry in ranked[:_SHORTLIST]]
 
     def _ranked(self, by_work: dict[int, float], name: str, threshold: float) -> Match:
         wanted = _sorted_words(normalize(name))
+        # Every candidate's names scored in one call (a call per name cost five times more);
+        # the scores come best first, so a work's first is its best.
+        known: list[str] = []
+        owners: list[int] = []
+        for work in by_work:
+            names = self.names[work]
+            known.extend(names)
+            owners.extend([work] * len(names))
+        name_scores: dict[int, float] = {}
+        for _, score, at in process.extract(wanted, known, scorer=fuzz.ratio, limit=None):
+            name_scores.setdefault(owners[at], score)
         ranked = sorted(
-            ((round(self._score(work, title_score, wanted), 2), work)
-             for work, title_score in by_work.items()),
-            key=lambda pair: (-pair[0], pair[1]),
+            ((round(TITLE_WEIGHT * title_score + NAME_WEIGHT * name_scores.get(work, 0.0), 2),
+              work) for work, title_score in by_work.items()),
+            key=_best_first,
         )  # fmt: skip
         if not ranked:
             return NO_MATCH
@@ -244,10 +263,10 @@ class _FuzzyIndex:
         )
         return known[:_CANDIDATES_PER_TOKEN]
 
-    def _score(self, work: int, title_score: float, name: str) -> float:
-        names = self.names[work]
-        name_score = max((fuzz.ratio(name, known) for known in names), default=0.0)
-        return TITLE_WEIGHT * title_score + NAME_WEIGHT * name_score
+
+def _best_first(scored: tuple[float, int]) -> tuple[float, int]:
+    """Scores high to low, ties by the lower work index."""
+    return -scored[0], scored[1]
 
 
 def _sorted_words(text: str) -> str:
