@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from reconcile_data import FRANCE, GERMANY, SPARE_ISWC, ack, cinders, registry_of
+from reconcile_data import FRANCE, GERMANY, HOLLOWAY_IPI, SPARE_ISWC, ack, cinders, registry_of
 from test_reconcile_quick import FERRY_ROWS, csv_of, plain_row, statements
 
 from gateway.formats import statement_values as values
@@ -153,6 +153,20 @@ def test_plain_rows_are_taken_in_bulk() -> None:
     taken, result = bulk_way(data)
     assert taken == 39  # all but the first, which told the header
     assert result.to_dict()["statements"][0]["lines"] == 40
+    assert result.to_dict() == general_way(data).to_dict()
+
+
+def test_rows_matched_by_title_are_taken_in_bulk() -> None:
+    """No identifier, a title one letter off: matched by the fuzzy score, its party by IPI."""
+    rows = [
+        plain_row(f"{n}.00", work_title="MIDNIGHT FERY", iswc="", ip_name="HOLLOWAY JAMES",
+                  ip_ipi_name_number=HOLLOWAY_IPI, share="50.00", use_type=f"Use{n}")
+        for n in range(1, 11)
+    ]  # fmt: skip
+    data = csv_of(rows)
+    taken, result = bulk_way(data)
+    assert taken == 9
+    assert result.to_dict()["statements"][0]["match_methods"] == {"fuzzy": 10}
     assert result.to_dict() == general_way(data).to_dict()
 
 

@@ -4,10 +4,13 @@ The quick path (``gateway.reconcile.quick``) takes a plain row in a few microsec
 each; a million of them still cost seconds. Offered the rest of the file once its header is read
 (``read_statement_csv``'s ``bulk`` argument), this module decides the same thing for all rows at
 once: each column is split out and checked by polars, each *distinct* value is read by the very
-parser the reader uses (``gateway.formats.statement_values``), each distinct identifying text
-matched by the matcher's own ``by_identifiers``, each distinct share read by the engine's own
-registered share; the rows then cost array operations only, and their sums go into the
-statement's run as the quick path adds them.
+parser the reader uses (``gateway.formats.statement_values``; a value polars sees is already in
+that form is kept without asking), each distinct identifying text matched by the matcher's own
+``by_identifiers``, and failing that its own fuzzy ``match_values`` (which remembers the answer
+for the lines left to the reader), each distinct share read by the engine's own registered
+share; the rows then cost array operations only, and their sums go into the statement's run as
+the quick path adds them. What is looked up in the registry is kept as tables per registry
+version (:func:`registry_tables`).
 
 A row is taken only when the quick path would take it, and when no other line of the file
 can be a duplicate of it: rows are grouped by a part of what makes two lines the same
@@ -18,12 +21,11 @@ as without this module (``tests/test_reconcile_bulk.py`` checks it field for fie
 
 Left to the reader whole: a file with a double quote anywhere (a quoted field may span lines,
 so a line is no longer a row), a byte that is not UTF-8 (polars reads none of it), and a
-currency without a plain amount pattern. Left row by
-row: anything the quick path leaves, a party found by name rather than IPI, a line that is
-too long, holds a carriage return or NUL, and a work's 63rd party on (its bit in a
-group's set of parties would not fit in 64 bits).
+currency without a plain amount pattern. Left row by row: anything the quick path leaves, a
+party found by name rather than IPI, a line that is too long, holds a carriage return (but for
+its CRLF line break) or NUL, and a work's 63rd party on (its bit in a group's set of parties
+would not fit in 64 bits).
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -433,6 +435,7 @@ class _Bulk:
             work=pl.Series(works, dtype=pl.Int64), method=pl.Series(methods, dtype=pl.String)
         )
         table = table.join(found, on=keys, how="left", nulls_equal=False, maintain_order="left")
+        table = self._fuzzy(table, keys)
         by_iswc = pl.col("iswc_work").is_not_null()
         ipi = pl.col("ip_ipi_name_number=")
         table = table.with_columns(
@@ -443,6 +446,29 @@ class _Bulk:
         ).drop("iswc_work")
         on = ["work", "ipi_key", "is_writer"]
         return table.join(tables.parties, on=on, how="left", maintain_order="left")
+
+    def _fuzzy(self, table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        """The rows no identifier matched, matched by title and name as the matcher does.
+
+        The matcher remembers each answer, so the lines left to the reader cost no second
+        search.
+        """
+        unmatched = pl.col("iswc_work").is_null() & pl.col("work").is_null()
+        texts = [*keys, "work_title=", "ip_name="]
+        # By title: the index keeps the scores of its last few thousand titles only.
+        distinct = table.filter(unmatched).select(texts).drop_nulls().unique().sort(texts[3:])
+        if distinct.is_empty():
+            return table
+        matcher = self._reconciler.matcher_for(self._run.header)
+        works: list[int | None] = []
+        for iswc, sender_id, submitter_id, title, name in distinct.iter_rows():
+            works.append(matcher.match_values(iswc, sender_id, submitter_id, title, name).work)
+        found = distinct.with_columns(fuzzy=pl.Series(works, dtype=pl.Int64)).drop_nulls("fuzzy")
+        table = table.join(found, on=texts, how="left", maintain_order="left")
+        return table.with_columns(
+            work=pl.coalesce("work", "fuzzy"),
+            method=pl.when(pl.col("fuzzy").is_not_null()).then(pl.lit("fuzzy")).otherwise("method"),
+        ).drop("fuzzy")
 
     def _shared(self, table: pl.DataFrame) -> pl.DataFrame:
         """The share paid and the one registered for the row's party, territory and day."""
