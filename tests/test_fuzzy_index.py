@@ -12,12 +12,21 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz, process
-from reconcile_data import cinders, registry_of
+from reconcile_data import CINDERS_ISWC, cinders, registry_of
 
-from gateway.reconcile.match import _SHORTLIST, Matcher, _FuzzyIndex, fuzzy_index, normalize
+from gateway.reconcile.match import (
+    _SHORTLIST,
+    DEFAULT_THRESHOLD,
+    Matcher,
+    _FuzzyIndex,
+    _top,
+    fuzzy_index,
+    normalize,
+)
 from gateway.reconcile.registry import RegisteredParty, RegisteredWork
 
 WORDS = ("LOVE", "THE", "NIGHT", "OF", "MY", "HEART", "RAIN", "A", "LOVES", "NIGH")
@@ -145,3 +154,52 @@ def test_the_index_is_built_once_per_state_of_the_registry() -> None:
         "", "", "", "SALT AND EMBERS", "OKAFOR ADAEZE"
     )
     assert (found.method, found.work) == ("fuzzy", embers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    works=works,
+    asked=st.lists(st.tuples(st.one_of(titles, st.sampled_from(["UNKNOWN WORDS", "", "-"])), names),
+                   max_size=10),
+    threshold=st.sampled_from([50.0, DEFAULT_THRESHOLD]),
+)  # fmt: skip
+def test_searches_made_together_find_what_searches_one_at_a_time_find(
+    works: list[RegisteredWork], asked: list[tuple[str, str]], threshold: float
+) -> None:
+    index = _FuzzyIndex(works)
+    expected = [_FuzzyIndex(works).best(title, name, threshold) for title, name in asked]
+    assert index.best_many(asked, threshold) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 12.5, 50.0, 66.67, 100.0]), max_size=40), st.integers(1, 25))
+def test_the_best_scores_of_a_row_come_best_first_ties_in_order(
+    row: list[float], count: int
+) -> None:
+    """As ``process.extract`` lists them, which the one-at-a-time search uses."""
+    expected = sorted(range(len(row)), key=lambda at: (-row[at], at))[:count]
+    assert _top(np.array(row, dtype=np.float64), count) == [(row[at], at) for at in expected]
+
+
+def test_matches_made_together_are_those_made_one_at_a_time() -> None:
+    """By identifier, by title, or none; remembered alike."""
+    keys = [
+        (CINDERS_ISWC, "", "", "SALT AND CINDERS", "OKAFOR ADAEZE"),
+        ("", "", "NBM000214", "", ""),
+        ("", "", "", "SALT AND CINDRES", "OKAFOR ADAEZE"),
+        ("", "", "", "SALT AND CINDRES", "OKAFOR ADAEZE"),
+        ("", "", "", "NOTHING LIKE IT", "NOBODY"),
+        ("", "", "", "", ""),
+    ]
+    registry = registry_of()
+    together = Matcher(registry, societies=["035"]).match_many(keys)
+    alone = Matcher(registry, societies=["035"])
+    assert together == [alone.match_values(*key) for key in keys]
+    assert [m.method for m in together] == [
+        "iswc",
+        "submitter_work_id",
+        "fuzzy",
+        "fuzzy",
+        "none",
+        "none",
+    ]

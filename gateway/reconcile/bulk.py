@@ -455,14 +455,11 @@ class _Bulk:
         """
         unmatched = pl.col("iswc_work").is_null() & pl.col("work").is_null()
         texts = [*keys, "work_title=", "ip_name="]
-        # By title: the index keeps the scores of its last few thousand titles only.
-        distinct = table.filter(unmatched).select(texts).drop_nulls().unique().sort(texts[3:])
+        distinct = table.filter(unmatched).select(texts).drop_nulls().unique()
         if distinct.is_empty():
             return table
         matcher = self._reconciler.matcher_for(self._run.header)
-        works: list[int | None] = []
-        for iswc, sender_id, submitter_id, title, name in distinct.iter_rows():
-            works.append(matcher.match_values(iswc, sender_id, submitter_id, title, name).work)
+        works = [match.work for match in matcher.match_many(distinct.iter_rows())]
         found = distinct.with_columns(fuzzy=pl.Series(works, dtype=pl.Int64)).drop_nulls("fuzzy")
         table = table.join(found, on=texts, how="left", maintain_order="left")
         return table.with_columns(
