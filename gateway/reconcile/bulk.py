@@ -26,6 +26,7 @@ party found by name rather than IPI, a line that is too long, holds a carriage r
 its CRLF line break) or NUL, and a work's 63rd party on (its bit in a group's set of parties
 would not fit in 64 bits).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
