@@ -30,6 +30,7 @@ would not fit in 64 bits).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ _TEXT_COLUMNS: dict[str, Callable[[str], object]] = {
     "use_period_end": lambda text: _iso(values.optional_date(text)),
 }
 # What _add reads of the rows it takes.
+_KEYS = ["iswc=", "sender_work_id=", "submitter_work_id="]  # the identifiers, as read
 _SUMMED = ("work", "method", "net", "share", "party", "territory=", "use_type=", "start", "end")
 _TYPED_COLUMNS = (
     "deduction_administration_fee",
@@ -321,15 +323,37 @@ class _Bulk:
         """
         if b'"' in rest or not rest:
             return None
-        lines = _lines(rest, max_line, self._width)
-        if lines is None:
+        table = self._cells(first, rest)
+        if table is None:
             return None
+        table = self._identified(self._parsed_columns(table))
+        # The fuzzy searches hold the interpreter; polars' work meanwhile mostly does not, so
+        # the two share the machine's CPUs.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuzzy") as pool:
+            fuzzy = pool.submit(self._fuzzy_matches, table)
+            lines = _lines(rest, max_line, self._width)
+            table = self._amounts(table)
+            repeats = None
+            if lines is not None and lines.height + 1 == table.height:  # a line a row
+                repeats = self._may_repeat(table, pl.concat([pl.Series([True]), lines["wide"]]))
+            found = fuzzy.result()
+        if lines is None or repeats is None:
+            return None
+        table = self._shared(self._with_parties(self._with_fuzzy(table, found)))
+        plain = pl.concat([pl.Series([False]), lines["plain"]])
+        taken = plain & self._good(table) & ~repeats
+        taken[0] = False  # the first row is the reader's, already read
+        self._add(table.select(_SUMMED).filter(taken))
+        left = (~taken).arg_true()
+        left = left.filter(left > 0) - 1
+        return list(zip(left.to_list(), lines["start"].gather(left).to_list(), strict=True))
+
+    def _cells(self, first: list[str], rest: bytes) -> pl.DataFrame | None:
+        """The columns read of the first row and of every line of the rest, as text."""
         schema = {f"c{at}": pl.String for at in range(self._width)}
         try:
             cells = pl.read_csv(rest, schema=schema, **_ROWS)  # type: ignore[arg-type]
         except pl.exceptions.PolarsError:
-            return None
-        if cells.height != lines.height:
             return None
         names = [
             n
@@ -343,47 +367,34 @@ class _Bulk:
             },
             schema=dict.fromkeys(names, pl.String),
         )
-        table = pl.concat(
+        return pl.concat(
             [first_row, cells.select(pl.col(f"c{self._columns[n]}").alias(n) for n in names)]
         )
-        del cells
-        plain = pl.concat([pl.Series([False]), lines["plain"]])
-        wide = pl.concat([pl.Series([True]), lines["wide"]])
-        taken = plain & self._good(table)
-        taken &= ~self._may_repeat(table, wide)
-        taken[0] = False  # the first row is the reader's, already read
-        self._add(self._table.select(_SUMMED).filter(taken))
-        left = (~taken).arg_true()
-        left = left.filter(left > 0) - 1
-        return list(zip(left.to_list(), lines["start"].gather(left).to_list(), strict=True))
 
     def _numbers(self) -> list[str]:
         return ["line_number", "gross_amount", "deductions", "net_amount", *_TYPED_COLUMNS]
 
+    def _parsed_columns(self, table: pl.DataFrame) -> pl.DataFrame:
+        """``name=`` beside each text column: its cells as the reader's parser reads them."""
+        return table.with_columns(
+            _parsed(table[name], parse, _AS_IS.get(name)).alias(f"{name}=")
+            for name, parse in _TEXT_COLUMNS.items()
+            if name in table.columns
+        )
+
     def _good(self, table: pl.DataFrame) -> pl.Series:
         """Whether each row is one the quick path takes (its duplicates aside)."""
-        for name, parse in _TEXT_COLUMNS.items():
-            if name in table.columns:
-                table = table.with_columns(
-                    _parsed(table[name], parse, _AS_IS.get(name)).alias(f"{name}=")
-                )
         good = pl.lit(value=True)
         for name in _TEXT_COLUMNS:
             if name in table.columns:
                 good &= pl.col(f"{name}=").is_not_null()
         for name, text in self._facts.items():
             good &= pl.col(name) == text
-        table = self._amounts(table)
         good &= pl.col("amounts_plain")
-        table = self._matched(table)
         good &= pl.col("party").is_not_null() & (pl.col("party") <= _MAX_PARTY)
-        table = self._shared(table)
-        start = pl.col("use_period_start=") if "use_period_start" in table.columns else pl.lit("")
-        end = pl.col("use_period_end=") if "use_period_end" in table.columns else pl.lit("")
-        table = table.with_columns(start=start, end=end)
+        start, end = pl.col("start"), pl.col("end")
         good &= ((start == "") == (end == "")) & ((start == "") | (start <= end))
         good &= (pl.col("share") != 0) & (pl.col("share") == pl.col("registered"))
-        self._table = table
         return table.select(good.fill_null(value=False)).to_series()
 
     def _amounts(self, table: pl.DataFrame) -> pl.DataFrame:
@@ -417,15 +428,13 @@ class _Bulk:
             amounts_plain=plain.fill_null(value=False), net=minor("net_amount")
         )
 
-    def _matched(self, table: pl.DataFrame) -> pl.DataFrame:
-        """The work each row pays (by identifier only) and its party (by IPI only)."""
+    def _identified(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The work each row pays by identifier (``work``, ``method``), where one names it."""
         tables = registry_tables(self._reconciler.registry)
-        self._terms = tables.terms
         # An ISWC naming one work decides (by_identifiers' first method); the others ask it.
         table = table.join(tables.iswcs, on="iswc=", how="left", maintain_order="left")
-        keys = ["iswc=", "sender_work_id=", "submitter_work_id="]
         matcher = self._reconciler.matcher_for(self._run.header)
-        distinct = table.filter(pl.col("iswc_work").is_null()).select(keys).drop_nulls().unique()
+        distinct = table.filter(pl.col("iswc_work").is_null()).select(_KEYS).drop_nulls().unique()
         works: list[int | None] = []
         methods: list[str | None] = []
         for iswc, sender_id, submitter_id in distinct.iter_rows():
@@ -435,38 +444,46 @@ class _Bulk:
         found = distinct.with_columns(
             work=pl.Series(works, dtype=pl.Int64), method=pl.Series(methods, dtype=pl.String)
         )
-        table = table.join(found, on=keys, how="left", nulls_equal=False, maintain_order="left")
-        table = self._fuzzy(table, keys)
+        table = table.join(found, on=_KEYS, how="left", nulls_equal=False, maintain_order="left")
         by_iswc = pl.col("iswc_work").is_not_null()
-        ipi = pl.col("ip_ipi_name_number=")
-        table = table.with_columns(
+        return table.with_columns(
             work=pl.coalesce("iswc_work", "work"),
             method=pl.when(by_iswc).then(pl.lit("iswc")).otherwise("method"),
-            ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")),
-            is_writer=pl.col("ip_role=").is_in(sorted(lookup("writer_designation"))),
         ).drop("iswc_work")
-        on = ["work", "ipi_key", "is_writer"]
-        return table.join(tables.parties, on=on, how="left", maintain_order="left")
 
-    def _fuzzy(self, table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        """The rows no identifier matched, matched by title and name as the matcher does.
+    def _fuzzy_matches(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The works of the rows no identifier matched, by title and name as the matcher has it.
 
         The matcher remembers each answer, so the lines left to the reader cost no second
         search.
         """
-        unmatched = pl.col("iswc_work").is_null() & pl.col("work").is_null()
-        texts = [*keys, "work_title=", "ip_name="]
-        distinct = table.filter(unmatched).select(texts).drop_nulls().unique()
-        if distinct.is_empty():
-            return table
+        texts = [*_KEYS, "work_title=", "ip_name="]
+        distinct = table.filter(pl.col("work").is_null()).select(texts).drop_nulls().unique()
         matcher = self._reconciler.matcher_for(self._run.header)
         works = [match.work for match in matcher.match_many(distinct.iter_rows())]
-        found = distinct.with_columns(fuzzy=pl.Series(works, dtype=pl.Int64)).drop_nulls("fuzzy")
-        table = table.join(found, on=texts, how="left", maintain_order="left")
+        return distinct.with_columns(fuzzy=pl.Series(works, dtype=pl.Int64)).drop_nulls("fuzzy")
+
+    def _with_fuzzy(self, table: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+        """``table`` with the works found by :meth:`_fuzzy_matches`."""
+        if found.is_empty():
+            return table
+        table = table.join(found, on=found.columns[:-1], how="left", maintain_order="left")
         return table.with_columns(
             work=pl.coalesce("work", "fuzzy"),
             method=pl.when(pl.col("fuzzy").is_not_null()).then(pl.lit("fuzzy")).otherwise("method"),
         ).drop("fuzzy")
+
+    def _with_parties(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The party of its work each row pays, by IPI (``party``, ``terms``)."""
+        tables = registry_tables(self._reconciler.registry)
+        self._terms = tables.terms
+        ipi = pl.col("ip_ipi_name_number=")
+        table = table.with_columns(
+            ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")),
+            is_writer=pl.col("ip_role=").is_in(sorted(lookup("writer_designation"))),
+        )
+        on = ["work", "ipi_key", "is_writer"]
+        return table.join(tables.parties, on=on, how="left", maintain_order="left")
 
     def _shared(self, table: pl.DataFrame) -> pl.DataFrame:
         """The share paid and the one registered for the row's party, territory and day."""
@@ -486,7 +503,9 @@ class _Bulk:
             for at, territory, day in distinct.iter_rows()
         ]
         found = distinct.with_columns(registered=pl.Series(shares, dtype=pl.Int64))
-        return table.join(found, on=keys, how="left", maintain_order="left")
+        table = table.join(found, on=keys, how="left", maintain_order="left")
+        end = "use_period_end="
+        return table.with_columns(start=on, end=pl.col(end) if end in table.columns else pl.lit(""))
 
     def _may_repeat(self, table: pl.DataFrame, wide: pl.Series) -> pl.Series:
         """Rows that share a group (see the module docstring) with another row that may pay."""
@@ -497,7 +516,7 @@ class _Bulk:
             return str(int(values.amount(text, currency).scaleb(units)))
 
         keys = ["iswc=", "ip_ipi_name_number=", "territory=", "use_type=", "net="]
-        keyed = self._table.select(keys[:-1]).with_columns(
+        keyed = table.select(keys[:-1]).with_columns(
             _parsed(table["net_amount"], net_value).alias("net="), wide=wide
         )
         # A row whose key fails to read, or too short to hold it, is no line: it pays nothing.
