@@ -209,9 +209,16 @@ class _FuzzyIndex:
         """:meth:`best` of each (title, name), the titles' scores worked out together."""
         queries = [normalize(title) for title, _ in asked]
         scores = self._title_scores_many({q for q in queries if q}) if self.titles else {}
+        names_of: dict[str, dict[str, None]] = {}  # query -> its names, each once
+        for query, (_, name) in zip(queries, asked, strict=True):
+            if query in scores:
+                names_of.setdefault(query, {})[name] = None
+        decided: dict[tuple[str, str], Match] = {}
+        for query, names in names_of.items():
+            matches = self._ranked_many(scores[query], list(names), threshold)
+            decided.update(zip(((query, name) for name in names), matches, strict=True))
         return [
-            self._ranked(scores[query], name, threshold) if query in scores else NO_MATCH
-            for query, (_, name) in zip(queries, asked, strict=True)
+            decided.get((q, name), NO_MATCH) for q, (_, name) in zip(queries, asked, strict=True)
         ]
 
     def _title_scores(self, query: str) -> dict[int, float]:
@@ -295,29 +302,47 @@ class _FuzzyIndex:
         return by_work
 
     def _ranked(self, by_work: dict[int, float], name: str, threshold: float) -> Match:
-        wanted = _sorted_words(normalize(name))
-        # Every candidate's names scored in one call (a call per name cost five times more);
-        # the scores come best first, so a work's first is its best.
+        return self._ranked_many(by_work, [name], threshold)[0]
+
+    def _ranked_many(
+        self, by_work: dict[int, float], names: list[str], threshold: float
+    ) -> list[Match]:
+        """For each name, the shortlisted work it and the title point to, or none.
+
+        A work scores ``TITLE_WEIGHT * title + NAME_WEIGHT * name`` (the name's best score
+        among the work's parties', 0 without any), rounded to 2 decimals; the best wins unless
+        another work scores the same. All the names against all the candidates' parties in
+        one rapidfuzz call (a call per pair cost several times more).
+        """
+        if not by_work:
+            return [NO_MATCH] * len(names)
+        works = list(by_work)
         known: list[str] = []
-        owners: list[int] = []
-        for work in by_work:
-            names = self.names[work]
-            known.extend(names)
-            owners.extend([work] * len(names))
-        name_scores: dict[int, float] = {}
-        for _, score, at in process.extract(wanted, known, scorer=fuzz.ratio, limit=None):
-            name_scores.setdefault(owners[at], score)
-        ranked = sorted(
-            ((round(TITLE_WEIGHT * title_score + NAME_WEIGHT * name_scores.get(work, 0.0), 2),
-              work) for work, title_score in by_work.items()),
-            key=_best_first,
-        )  # fmt: skip
-        if not ranked:
-            return NO_MATCH
-        score, work = ranked[0]
+        starts: list[int] = []  # where each named work's parties start in ``known``
+        named: list[int] = []  # the position in ``works`` of each work with parties
+        for position, work in enumerate(works):
+            if parties := self.names[work]:
+                named.append(position)
+                starts.append(len(known))
+                known.extend(parties)
+        wanted = [_sorted_words(normalize(name)) for name in names]
+        best = np.zeros((len(names), len(works)), dtype=np.float64)
+        if known:
+            scores = process.cdist(wanted, known, scorer=fuzz.ratio, dtype=np.float64)
+            best[:, named] = np.maximum.reduceat(scores, starts, axis=1)
+        title = np.array([by_work[work] for work in works], dtype=np.float64)
+        combined = TITLE_WEIGHT * title + NAME_WEIGHT * best
+        return [self._decided(works, row, threshold) for row in combined.tolist()]
+
+    @staticmethod
+    def _decided(works: list[int], combined: list[float], threshold: float) -> Match:
+        scores = [round(value, 2) for value in combined]
+        score = max(scores)
+        tied = [work for work, value in zip(works, scores, strict=True) if value == score]
+        work = min(tied)
         if score < threshold:
             return Match(None, "none", score=score, candidate=work)
-        if len(ranked) > 1 and ranked[1][0] == score:
+        if len(tied) > 1:
             return Match(None, "ambiguous", score=score, candidate=work)
         return Match(work, "fuzzy", score=score)
 
@@ -341,11 +366,6 @@ def _top(row: npt.NDArray[np.float64], count: int) -> list[tuple[float, int]]:
         candidates = np.arange(size)
     best = candidates[np.argsort(-row[candidates], kind="stable")][:count]
     return list(zip(row[best].tolist(), best.tolist(), strict=True))
-
-
-def _best_first(scored: tuple[float, int]) -> tuple[float, int]:
-    """Scores high to low, ties by the lower work index."""
-    return -scored[0], scored[1]
 
 
 def _sorted_words(text: str) -> str:
