@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from datetime import time as clock
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -839,7 +840,6 @@ def bench_timed(works_path: Path, statement: Path, expected: Expected, repeat: i
     """Every measurement, interleaved, ``repeat`` times: times, problems found, last summary."""
     baseline(statement)  # warm the page cache; untimed
     registry = load(works_path)
-    items = read_items(statement)
     times: dict[str, list[float]] = {k: [] for k in ("load", "e2e", "reconcile", "read", "csv")}
     problems: list[str] = []
     last: dict[str, Any] = {}
@@ -848,17 +848,23 @@ def bench_timed(works_path: Path, statement: Path, expected: Expected, repeat: i
         times["load"].append(seconds)
         if len(loaded) != len(registry):
             problems.append(f"run {run}: loaded {len(loaded)} works, then {len(registry)}")
+        del loaded  # so each end-to-end run sees the process `gateway reconcile` is
+        # Run 1 is the registry's first statement: it builds the fuzzy index and the bulk
+        # path's tables, which later statements against the same registry reuse.
         seconds, result = _timed(lambda: reconcile_file(registry, statement))
         times["e2e"].append(seconds)
         problems.extend(f"run {run}, end to end: {p}" for p in check(result, expected))
-        seconds, result = _timed(lambda: reconcile_items(registry, items))
+        items = read_items(statement)  # held for reconcile only, not while the others run
+        seconds, result = _timed(partial(reconcile_items, registry, items))
         times["reconcile"].append(seconds)
         problems.extend(f"run {run}, reconcile only: {p}" for p in check(result, expected))
         last = summary(result)
+        read = len(items)
+        del items, result
         seconds, count = _timed(lambda: read_only(statement))
         times["read"].append(seconds)
-        if count != len(items):
-            problems.append(f"run {run}: the reader yielded {count} items, then {len(items)}")
+        if count != read:
+            problems.append(f"run {run}: the reader yielded {count} items, then {read}")
         seconds, rows = _timed(lambda: baseline(statement))
         times["csv"].append(seconds)
         if rows != expected.lines:
@@ -954,7 +960,14 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(
         "end-to-end child: registrations loaded at"
         f" {memory['e2e']['maxrss_after_registry_mib']:.1f} MiB peak RSS"
-        f" (imports {memory['e2e']['maxrss_after_import_mib']:.1f} MiB)"
+        f" (imports {memory['e2e']['maxrss_after_import_mib']:.1f} MiB); reconciled in"
+        f" {memory['e2e']['reconcile_seconds']:.2f} s, a fresh process's first statement"
+        f" ({args.lines / memory['e2e']['reconcile_seconds']:,.0f} lines/s)"
+    )
+    print(
+        f"end to end, run 1 (the registry's first statement): {times['e2e'][0]:.2f} s"
+        f" ({args.lines / times['e2e'][0]:,.0f} lines/s); later runs reuse its fuzzy index"
+        " and tables"
     )
     methods = ", ".join(f"{k} {v:,}" for k, v in sorted(last["methods"].items()))
     kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(last["discrepancies"].items()))

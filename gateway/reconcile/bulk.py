@@ -68,6 +68,8 @@ _TEXT_COLUMNS: dict[str, Callable[[str], object]] = {
     "use_period_end": lambda text: _iso(values.optional_date(text)),
 }
 # What _add reads of the rows it takes.
+# Text columns read only to check them: no later step uses their values.
+_CHECKED_ONLY = ("isrcs", "ip_ipi_base_number")
 _KEYS = ["iswc=", "sender_work_id=", "submitter_work_id="]  # the identifiers, as read
 _SUMMED = ("work", "method", "net", "share", "party", "territory=", "use_type=", "start", "end")
 _TYPED_COLUMNS = (
@@ -243,6 +245,8 @@ def _parsed(cells: pl.Series, parse: Callable[[str], object], same: pl.Expr | No
         distinct = distinct.with_columns(same=same.fill_null(value=False))
         kept = distinct.filter("same").select("raw", value="raw")
         distinct = distinct.filter(~pl.col("same")).select("raw")
+        if distinct.is_empty():
+            return cells  # every text is its value: the column itself, not a copy
     read: list[str | None] = []
     for text in distinct["raw"].to_list():
         try:
@@ -375,19 +379,23 @@ class _Bulk:
         return ["line_number", "gross_amount", "deductions", "net_amount", *_TYPED_COLUMNS]
 
     def _parsed_columns(self, table: pl.DataFrame) -> pl.DataFrame:
-        """``name=`` beside each text column: its cells as the reader's parser reads them."""
-        return table.with_columns(
-            _parsed(table[name], parse, _AS_IS.get(name)).alias(f"{name}=")
-            for name, parse in _TEXT_COLUMNS.items()
-            if name in table.columns
+        """``name=`` for each text column: its cells as the reader's parser reads them.
+
+        The texts themselves are dropped (memory: a million rows of them), and so are the
+        values read only to be checked (``texts_read`` says whether all were good).
+        """
+        names = [name for name in _TEXT_COLUMNS if name in table.columns]
+        for name in names:  # one at a time, so that one column's texts and values coexist
+            parsed = _parsed(table[name], _TEXT_COLUMNS[name], _AS_IS.get(name))
+            table = table.with_columns(parsed.alias(f"{name}=")).drop(name)
+        checked = [f"{name}=" for name in names]
+        return table.with_columns(texts_read=pl.all_horizontal(pl.col(checked).is_not_null())).drop(
+            f"{name}=" for name in _CHECKED_ONLY if name in names
         )
 
     def _good(self, table: pl.DataFrame) -> pl.Series:
         """Whether each row is one the quick path takes (its duplicates aside)."""
-        good = pl.lit(value=True)
-        for name in _TEXT_COLUMNS:
-            if name in table.columns:
-                good &= pl.col(f"{name}=").is_not_null()
+        good = pl.col("texts_read")
         for name, text in self._facts.items():
             good &= pl.col(name) == text
         good &= pl.col("amounts_plain")
