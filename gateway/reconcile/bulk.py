@@ -43,6 +43,7 @@ from gateway.formats import statement_values as values
 from gateway.formats.csv.statement import BulkRows
 from gateway.model import StatementHeader
 from gateway.reconcile.engine import _NET, _PARTIES, _SHARE, _Run
+from gateway.reconcile.match import fuzzy_index
 from gateway.reconcile.registry import RegisteredParty, WorkRegistry
 
 if TYPE_CHECKING:
@@ -327,13 +328,17 @@ class _Bulk:
         """
         if b'"' in rest or not rest:
             return None
-        table = self._cells(first, rest)
-        if table is None:
-            return None
-        table = self._identified(self._parsed_columns(table))
-        # The fuzzy searches hold the interpreter; polars' work meanwhile mostly does not, so
-        # the two share the machine's CPUs.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuzzy") as pool:
+        # What is built in Python (the registry's tables and fuzzy index, once per version; the
+        # fuzzy searches) runs in a thread while polars works (in Rust, mostly without the
+        # interpreter), so the two share the machine's CPUs.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk") as pool:
+            registry = self._reconciler.registry
+            tables = pool.submit(registry_tables, registry)
+            pool.submit(fuzzy_index, registry)  # ready when the searches begin
+            table = self._cells(first, rest)
+            if table is None:
+                return None
+            table = self._identified(self._parsed_columns(table), tables.result())
             fuzzy = pool.submit(self._fuzzy_matches, table)
             lines = _lines(rest, max_line, self._width)
             table = self._amounts(table)
@@ -436,9 +441,8 @@ class _Bulk:
             amounts_plain=plain.fill_null(value=False), net=minor("net_amount")
         )
 
-    def _identified(self, table: pl.DataFrame) -> pl.DataFrame:
+    def _identified(self, table: pl.DataFrame, tables: RegistryTables) -> pl.DataFrame:
         """The work each row pays by identifier (``work``, ``method``), where one names it."""
-        tables = registry_tables(self._reconciler.registry)
         # An ISWC naming one work decides (by_identifiers' first method); the others ask it.
         table = table.join(tables.iswcs, on="iswc=", how="left", maintain_order="left")
         matcher = self._reconciler.matcher_for(self._run.header)

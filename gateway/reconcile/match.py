@@ -183,9 +183,12 @@ class _FuzzyIndex:
         # fuzz.ratio of the sorted texts is that score, about five times faster than sorting
         # every candidate's words again for every query.
         self.sorted_titles = [_sorted_words(title) for title in self.titles]
-        self.names = [
-            tuple(_sorted_words(normalize(p.name)) for p in work.parties) for work in works
-        ]
+        compared: dict[str, str] = {}  # a party's name as compared (a name recurs on works)
+        for work in works:
+            for party in work.parties:
+                if party.name not in compared:
+                    compared[party.name] = _sorted_words(normalize(party.name))
+        self.names = [tuple(compared[p.name] for p in work.parties) for work in works]
         # Each word's titles, the choices rapidfuzz scores as they are: a query then builds no
         # list of its candidates (a common word's are 20,000 titles).
         self.choices = {
