@@ -40,7 +40,7 @@ import polars as pl
 
 from gateway.codes import lookup
 from gateway.formats import statement_values as values
-from gateway.formats.csv.statement import BulkRows
+from gateway.formats.csv.statement import DEDUCTION_COLUMNS, BulkRows
 from gateway.model import StatementHeader
 from gateway.reconcile.engine import _NET, _PARTIES, _SHARE, _Run
 from gateway.reconcile.match import fuzzy_index
@@ -68,19 +68,12 @@ _TEXT_COLUMNS: dict[str, Callable[[str], object]] = {
     "use_period_start": lambda text: _iso(values.optional_date(text)),
     "use_period_end": lambda text: _iso(values.optional_date(text)),
 }
-# What _add reads of the rows it takes.
 # Text columns read only to check them: no later step uses their values.
 _CHECKED_ONLY = ("isrcs", "ip_ipi_base_number")
 _KEYS = ["iswc=", "sender_work_id=", "submitter_work_id="]  # the identifiers, as read
+# What _add reads of the rows it takes.
 _SUMMED = ("work", "method", "net", "share", "party", "territory=", "use_type=", "start", "end")
-_TYPED_COLUMNS = (
-    "deduction_administration_fee",
-    "deduction_social_cultural",
-    "deduction_withholding_tax",
-    "deduction_other_tax",
-    "deduction_bank_charge",
-    "deduction_other",
-)
+_TYPED_COLUMNS = tuple(DEDUCTION_COLUMNS)  # the typed deductions' columns
 
 
 def bulk_rows(reconciler: Reconciler) -> BulkRows:

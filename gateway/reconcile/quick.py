@@ -25,7 +25,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.formats import statement_values as values
-from gateway.formats.csv.statement import QuickRows, RowTaker
+from gateway.formats.csv.statement import DEDUCTION_COLUMNS, QuickRows, RowTaker
 from gateway.model import StatementHeader
 from gateway.reconcile.engine import (
     _AMOUNT_BIAS,
@@ -68,14 +68,7 @@ _WHERE_COLUMNS: tuple[tuple[str, Callable[[str], object]], ...] = (
 # Distinct row texts kept (a cache: a text met again after a clear is read again). The
 # interned values themselves stay in the engine; this bounds the text kept beside them.
 _TEXTS_KEPT = 65_536
-_TYPED_COLUMNS = (
-    "deduction_administration_fee",
-    "deduction_social_cultural",
-    "deduction_withholding_tax",
-    "deduction_other_tax",
-    "deduction_bank_charge",
-    "deduction_other",
-)
+_TYPED_COLUMNS = tuple(DEDUCTION_COLUMNS)  # the typed deductions' columns
 
 
 def quick_rows(reconciler: Reconciler) -> QuickRows:
