@@ -285,13 +285,19 @@ class _FuzzyIndex:
         best first, ties in the postings' order. The union's best are among them, an entry
         met in an earlier word's postings counting there, since the union lists those first.
         """
-        ranked: list[tuple[float, int, int, int]] = []  # (-score, word, position, entry)
-        for rank, (word, top) in enumerate(zip(words, tops, strict=True)):
-            entries = self.postings[word]
+        first = self.postings[words[0]]
+        # (-score, word, position, entry); the first word's titles are the union's first.
+        ranked = [(-score, 0, at, first[at]) for score, at in tops[0]]
+        for rank in range(1, len(words)):
+            entries = self.postings[words[rank]]
             earlier = [self.postings[w] for w in words[:rank]]
-            for score, at in top:
+            for score, at in tops[rank]:
                 entry = entries[at]
-                if not any(_holds(postings, entry) for postings in earlier):
+                for postings in earlier:  # inline: a call a title cost a third of the merge
+                    found = bisect_left(postings, entry)
+                    if found < len(postings) and postings[found] == entry:
+                        break
+                else:
                     ranked.append((-score, rank, at, entry))
         ranked.sort()
         return [(-score, entry) for score, _, _, entry in ranked[:_SHORTLIST]]
@@ -374,12 +380,6 @@ def _top(row: npt.NDArray[np.float64], count: int) -> list[tuple[float, int]]:
 def _sorted_words(text: str) -> str:
     """A normalized text with its words sorted: what ``fuzz.token_sort_ratio`` compares."""
     return " ".join(sorted(text.split()))
-
-
-def _holds(postings: list[int], entry: int) -> bool:
-    """Whether ascending ``postings`` hold ``entry``."""
-    at = bisect_left(postings, entry)
-    return at < len(postings) and postings[at] == entry
 
 
 def find_party(work: RegisteredWork, line: StatementLine) -> int | None:
