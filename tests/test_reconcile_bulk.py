@@ -190,6 +190,19 @@ def test_a_file_with_quotes_is_read_row_by_row() -> None:
     assert result.to_dict() == general_way(data).to_dict()
 
 
+def test_a_file_past_the_bulk_limit_is_read_row_by_row() -> None:
+    """Past ``max_bulk_bytes`` the rest is never read into memory: nothing is taken in bulk."""
+    data = csv_of(
+        [plain_row(f"{n}.00", territory=FRANCE if n % 2 else GERMANY) for n in range(1, 9)]
+    )
+    header_and_first = len(b"".join(data.splitlines(keepends=True)[:2]))
+    rest = len(data) - header_and_first
+    assert bulk_way(data, CsvLimits(max_bulk_bytes=rest))[0] == 7  # at the limit: taken
+    taken, result = bulk_way(data, CsvLimits(max_bulk_bytes=rest - 1))
+    assert taken == 0
+    assert result.to_dict() == general_way(data).to_dict()
+
+
 def test_lines_left_after_rows_taken_in_bulk_keep_their_numbers() -> None:
     """Issues name the line in the file; findings the row's number, or its order when unnumbered.
 
