@@ -26,6 +26,7 @@ from gateway.formats import statement_values as values
 from gateway.formats.csv import read_statement_csv
 from gateway.formats.csv.statement import CsvLimits
 from gateway.identifiers import ipi_name_number_check_digits, iswc_check_digit
+from gateway.reconcile import bulk
 from gateway.reconcile.bulk import (
     _AS_IS,
     _TEXT_COLUMNS,
@@ -146,10 +147,16 @@ def _outcome(reconcile: Callable[[], Reconciliation]) -> object:
         return str(error)
 
 
+def _plain_statement(count: int) -> bytes:
+    """``count`` plain rows, France and Germany in turn."""
+    return csv_of(
+        [plain_row(f"{n}.00", territory=FRANCE if n % 2 else GERMANY) for n in range(1, count + 1)]
+    )
+
+
 def test_plain_rows_are_taken_in_bulk() -> None:
     """A plain statement's rows after the first are reconciled without being read as rows."""
-    rows = [plain_row(f"{n}.00", territory=FRANCE if n % 2 else GERMANY) for n in range(1, 41)]
-    data = csv_of(rows)
+    data = _plain_statement(40)
     taken, result = bulk_way(data)
     assert taken == 39  # all but the first, which told the header
     assert result.to_dict()["statements"][0]["lines"] == 40
@@ -192,13 +199,31 @@ def test_a_file_with_quotes_is_read_row_by_row() -> None:
 
 def test_a_file_past_the_bulk_limit_is_read_row_by_row() -> None:
     """Past ``max_bulk_bytes`` the rest is never read into memory: nothing is taken in bulk."""
-    data = csv_of(
-        [plain_row(f"{n}.00", territory=FRANCE if n % 2 else GERMANY) for n in range(1, 9)]
-    )
+    data = _plain_statement(8)
     header_and_first = len(b"".join(data.splitlines(keepends=True)[:2]))
     rest = len(data) - header_and_first
     assert bulk_way(data, CsvLimits(max_bulk_bytes=rest))[0] == 7  # at the limit: taken
     taken, result = bulk_way(data, CsvLimits(max_bulk_bytes=rest - 1))
+    assert taken == 0
+    assert result.to_dict() == general_way(data).to_dict()
+
+
+@pytest.mark.parametrize("where", ["shares", "sums"])
+def test_polars_failing_midway_leaves_the_whole_file_to_the_reader(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether polars fails looking up shares or summing the rows taken, nothing is added."""
+
+    def fail(*_: object) -> pl.DataFrame:
+        raise pl.exceptions.ComputeError("injected")
+
+    if where == "shares":
+        monkeypatch.setattr(bulk._Bulk, "_shared", fail)
+    else:  # the parties' bits: no party has one, so polars refuses in the middle of _add
+        monkeypatch.setattr(bulk, "_PARTY_RANGE", [])
+        monkeypatch.setattr(bulk, "_PARTY_BITS", [])
+    data = _plain_statement(8)
+    taken, result = bulk_way(data)
     assert taken == 0
     assert result.to_dict() == general_way(data).to_dict()
 

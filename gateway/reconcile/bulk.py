@@ -87,7 +87,10 @@ def bulk_rows(reconciler: Reconciler) -> BulkRows:
         amount = values.plain_amount_pattern(header.currency)
         if run is None or amount is None or b'"' in rest:
             return None
-        return _Bulk(reconciler, run, columns, facts, amount).take(first, rest, max_line)
+        try:
+            return _Bulk(reconciler, run, columns, facts, amount).take(first, rest, max_line)
+        except pl.exceptions.PolarsError:
+            return None  # polars refused something of the file: the reader reads it all
 
     return offer
 
@@ -532,25 +535,19 @@ class _Bulk:
         return pl.Series(range(table.height)).is_in(twice.implode())
 
     def _add(self, rows: pl.DataFrame) -> None:
-        """Reconcile the taken rows: the quick path's sums, added at once."""
+        """Reconcile the taken rows: the quick path's sums, added at once.
+
+        All that polars works out comes first: the run changes only once nothing can fail.
+        """
         run = self._run
         if rows.is_empty():
             return
         net = int(rows["net"].sum())
-        count = rows.height
-        run.lines += count
-        run.matched_lines += count
-        run.paid += net
-        run.matched += net
-        run.expected += net
-        for method, n in rows.group_by("method").len().iter_rows():
-            run.methods[method] += n
-        rows = rows.with_columns(
-            bit=pl.col("party").replace_strict(_PARTY_RANGE, _PARTY_BITS, return_dtype=pl.Int64),
-        )
+        methods = rows.group_by("method").len().rows()
         where = ["territory=", "use_type=", "start", "end"]
         places = rows.select(where).unique()
-        numbers = []
+        numbers: list[int] = []
+        new_places: dict[tuple[str, str, date | None, date | None], int] = {}
         for territory, use_type, first, last in places.iter_rows():
             place = (
                 territory, use_type,
@@ -559,12 +556,14 @@ class _Bulk:
             )  # fmt: skip
             group = run.places.get(place)
             if group is None:
-                group = run.places[place] = len(run.group_places)
-                run.group_places.append(place)
+                group = new_places[place] = len(run.group_places) + len(new_places)
             numbers.append(group)
         places = places.with_columns(place=pl.Series(numbers, dtype=pl.Int64))
         sums = (
-            rows.join(places, on=where, how="left")
+            rows.with_columns(
+                bit=pl.col("party").replace_strict(_PARTY_RANGE, _PARTY_BITS, return_dtype=pl.Int64)
+            )
+            .join(places, on=where, how="left")
             .group_by("work", "place")
             .agg(pl.col("net").sum(), pl.col("share").sum(), pl.col("bit").bitwise_or())
         )
@@ -579,6 +578,15 @@ class _Bulk:
                 strict=True,
             )
         )  # fmt: skip
+        run.lines += rows.height
+        run.matched_lines += rows.height
+        run.paid += net
+        run.matched += net
+        run.expected += net
+        for method, count in methods:
+            run.methods[method] += count
+        run.places.update(new_places)
+        run.group_places.extend(new_places)
         groups = run.groups
         for key in fresh.keys() & groups.keys():  # groups the reader began (its first row)
             known, added = groups[key], fresh[key]
