@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 import polars as pl
 
@@ -85,7 +84,7 @@ def bulk_rows(reconciler: Reconciler) -> BulkRows:
     ) -> list[tuple[int, int]] | None:  # fmt: skip
         run = reconciler.statement_run(header)
         amount = values.plain_amount_pattern(header.currency)
-        if run is None or amount is None or b'"' in rest:
+        if run is None or amount is None:
             return None
         try:
             return _Bulk(reconciler, run, columns, facts, amount).take(first, rest, max_line)
@@ -170,14 +169,12 @@ class RegistryTables:
     terms: list[RegisteredParty]
 
 
-_TABLES: WeakKeyDictionary[WorkRegistry, tuple[int, RegistryTables]] = WeakKeyDictionary()
-
-
 def registry_tables(registry: WorkRegistry) -> RegistryTables:
-    """The registry's :class:`RegistryTables`, as of its current version."""
-    cached = _TABLES.get(registry)
-    if cached is not None and cached[0] == registry.version:
-        return cached[1]
+    """The registry's :class:`RegistryTables`, built once per version of it."""
+    return registry.derived(_tables_of)
+
+
+def _tables_of(registry: WorkRegistry) -> RegistryTables:
     unique = registry.unique_iswcs()
     iswcs = pl.DataFrame(
         {"iswc=": list(unique), "iswc_work": list(unique.values())},
@@ -194,9 +191,7 @@ def registry_tables(registry: WorkRegistry) -> RegistryTables:
         .join(parties.select("work", "party", "terms"), on=["work", "party"], how="left")
         .select("work", "ipi_key", "is_writer", "party", "terms")
     )
-    tables = RegistryTables(iswcs, found, terms)
-    _TABLES[registry] = (registry.version, tables)
-    return tables
+    return RegistryTables(iswcs, found, terms)
 
 
 def _party_rows(registry: WorkRegistry) -> tuple[pl.DataFrame, list[RegisteredParty]]:
@@ -329,12 +324,13 @@ class _Bulk:
         # interpreter), so the two share the machine's CPUs.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk") as pool:
             registry = self._reconciler.registry
-            tables = pool.submit(registry_tables, registry)
+            tables_made = pool.submit(registry_tables, registry)
             pool.submit(fuzzy_index, registry)  # ready when the searches begin
             table = self._cells(first, rest)
             if table is None:
                 return None
-            table = self._identified(self._parsed_columns(table), tables.result())
+            tables = tables_made.result()
+            table = self._identified(self._parsed_columns(table), tables)
             fuzzy = pool.submit(self._fuzzy_matches, table)
             lines = _lines(rest, max_line, self._width)
             table = self._amounts(table)
@@ -344,7 +340,8 @@ class _Bulk:
             found = fuzzy.result()
         if lines is None or repeats is None:
             return None
-        table = self._shared(self._with_parties(self._with_fuzzy(table, found)))
+        table = self._with_parties(self._with_fuzzy(table, found), tables)
+        table = self._shared(table, tables.terms)
         plain = pl.concat([pl.Series([False]), lines["plain"]])
         taken = plain & self._good(table) & ~repeats
         taken[0] = False  # the first row is the reader's, already read
@@ -481,10 +478,8 @@ class _Bulk:
             method=pl.when(pl.col("fuzzy").is_not_null()).then(pl.lit("fuzzy")).otherwise("method"),
         ).drop("fuzzy")
 
-    def _with_parties(self, table: pl.DataFrame) -> pl.DataFrame:
+    def _with_parties(self, table: pl.DataFrame, tables: RegistryTables) -> pl.DataFrame:
         """The party of its work each row pays, by IPI (``party``, ``terms``)."""
-        tables = registry_tables(self._reconciler.registry)
-        self._terms = tables.terms
         ipi = pl.col("ip_ipi_name_number=")
         table = table.with_columns(
             ipi_key=pl.when(ipi != "").then(ipi.str.strip_chars_start("0")),
@@ -493,8 +488,11 @@ class _Bulk:
         on = ["work", "ipi_key", "is_writer"]
         return table.join(tables.parties, on=on, how="left", maintain_order="left")
 
-    def _shared(self, table: pl.DataFrame) -> pl.DataFrame:
-        """The share paid and the one registered for the row's party, territory and day."""
+    def _shared(self, table: pl.DataFrame, terms: list[RegisteredParty]) -> pl.DataFrame:
+        """The share paid and the one registered for the row's party, territory and day.
+
+        ``terms``: the parties a row's ``terms`` index (:class:`RegistryTables`).
+        """
         run = self._run
         start = "use_period_start="
         on = pl.col(start) if start in table.columns else pl.lit("")
@@ -505,7 +503,6 @@ class _Bulk:
         keys = ["terms", "territory=", "on"]
         distinct = table.select(keys).drop_nulls().unique()
         right = run.header.right_type
-        terms = self._terms
         shares = [
             terms[at].collection_share(right, territory, date.fromisoformat(day))
             for at, territory, day in distinct.iter_rows()

@@ -23,7 +23,6 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +80,6 @@ class Matcher:
         self.societies = tuple(dict.fromkeys(s for s in societies if s))
         self.threshold = threshold
         self._memo: dict[tuple[str, str, str, str, str], Match] = {}
-        self._fuzzy: _FuzzyIndex | None = None
 
     def match(self, line: StatementLine) -> Match:
         """The work ``line`` pays for, by the first method that names exactly one."""
@@ -116,10 +114,9 @@ class Matcher:
                 else:
                     memo[key] = found
         if fuzzy:
-            if self._fuzzy is None:
-                self._fuzzy = fuzzy_index(self.registry)
             asked = [(title, name) for *_, title, name in fuzzy]
-            memo.update(zip(fuzzy, self._fuzzy.best_many(asked, self.threshold), strict=True))
+            found_many = fuzzy_index(self.registry).best_many(asked, self.threshold)
+            memo.update(zip(fuzzy, found_many, strict=True))
         return [memo[key] for key in keys]
 
     def by_identifiers(self, iswc: str, sender_id: str, submitter_id: str) -> Match | None:
@@ -144,24 +141,16 @@ class Matcher:
         found = self.by_identifiers(iswc, sender_id, submitter_id)
         if found is not None:
             return found
-        if self._fuzzy is None:
-            self._fuzzy = fuzzy_index(self.registry)
-        return self._fuzzy.best(title, name, self.threshold)
-
-
-# Per registry: its fuzzy index, built once per version, not once per statement (against
-# 100k works a build costs about a second).
-_FUZZY_INDEXES: WeakKeyDictionary[WorkRegistry, tuple[int, _FuzzyIndex]] = WeakKeyDictionary()
+        return fuzzy_index(self.registry).best(title, name, self.threshold)
 
 
 def fuzzy_index(registry: WorkRegistry) -> _FuzzyIndex:
-    """The registry's fuzzy index, as of its current version."""
-    cached = _FUZZY_INDEXES.get(registry)
-    if cached is not None and cached[0] == registry.version:
-        return cached[1]
-    index = _FuzzyIndex(registry.works)
-    _FUZZY_INDEXES[registry] = (registry.version, index)
-    return index
+    """The registry's fuzzy index, built once per version of it, not once per statement."""
+    return registry.derived(_index_of)
+
+
+def _index_of(registry: WorkRegistry) -> _FuzzyIndex:
+    return _FuzzyIndex(registry.works)
 
 
 class _FuzzyIndex:

@@ -15,12 +15,12 @@ Facts only add up: an ACK arriving before its work is kept and applied when the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from gateway.codes import sending_society, territory_countries
 from gateway.collector import collector_paused
@@ -44,6 +44,9 @@ from gateway.model import (
 RIGHT_INDEX = {"PER": 0, "MEC": 1, "SYN": 2}
 _REGISTERING = frozenset({"NWR", "REV", "WRK"})
 _ACCEPTED = frozenset({"RA", "AS", "AC", "SR", "CO", "DU"})  # statuses that name a registered work
+
+
+T = TypeVar("T")
 
 
 class RegistrationFacts(Protocol):
@@ -167,6 +170,7 @@ class WorkRegistry:
         self.sources: list[str] = []  # files read, in order
         self.skipped: list[str] = []  # what could not be used, and why
         self.version = 0  # counts changes to the works and their identifiers: tables age
+        self._derived: dict[Callable[[WorkRegistry], object], tuple[int, object]] = {}
 
     def __len__(self) -> int:
         return len(self.works)
@@ -246,6 +250,13 @@ class WorkRegistry:
     def by_iswc(self, iswc: str) -> frozenset[int]:
         """The works known by ``iswc`` (more than one means the ISWC is ambiguous here)."""
         return frozenset(self._by_iswc.get(iswc, ()))
+
+    def derived(self, build: Callable[[WorkRegistry], T]) -> T:
+        """What ``build`` makes of the registry (an index, tables), made once per version."""
+        made = self._derived.get(build)
+        if made is None or made[0] != self.version:
+            made = self._derived[build] = (self.version, build(self))
+        return made[1]  # type: ignore[return-value] # made by this very build
 
     def unique_iswcs(self) -> dict[str, int]:
         """Each ISWC naming exactly one work, with that work."""

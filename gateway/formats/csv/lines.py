@@ -9,7 +9,6 @@ leading byte-order mark.
 from __future__ import annotations
 
 import codecs
-from itertools import accumulate
 from typing import BinaryIO, TextIO
 
 from gateway.model import StatementIssue
@@ -35,6 +34,7 @@ class SourceLines:
         self._kept: list[tuple[int, bytes, int]] | None = None  # after resume: the lines left
         self._next_kept = 0
         self._lines_left = 0
+        self._rest_at = 0  # where rest() began reading
 
     def __iter__(self) -> SourceLines:
         return self
@@ -54,9 +54,9 @@ class SourceLines:
         stream = self._stream
         if not self._binary or self._kept is not None or not stream.seekable():
             return None
-        here = stream.tell()
-        size = stream.seek(0, 2) - here
-        stream.seek(here)
+        self._rest_at = stream.tell()
+        size = stream.seek(0, 2) - self._rest_at
+        stream.seek(self._rest_at)
         if size > limit:
             return None
         rest = stream.read()
@@ -68,19 +68,16 @@ class SourceLines:
         ``kept``: (index, offset where the line starts in ``rest``), in order. Lines keep their
         numbers; :attr:`taken` counts the lines jumped before the next one.
         """
-        lines = rest.count(b"\n") + (rest[-1:] not in {b"", b"\n"})
-        if kept is None and not lines:
-            kept = []
-        elif kept is None:
-            sizes = (len(line) + 1 for line in rest.split(b"\n", lines - 1)[:-1])
-            kept = list(enumerate(accumulate(sizes, initial=0)))
+        if kept is None:  # every line: read on from the stream, where the rest began
+            self._stream.seek(self._rest_at)
+            return
         first = self.number + 1
         # (number, the line as readline gives it, lines taken before it)
         self._kept = [
             (first + index, _line_at(rest, start), index - at)
             for at, (index, start) in enumerate(kept)
         ]
-        self._lines_left = lines
+        self._lines_left = rest.count(b"\n") + (rest[-1:] not in {b"", b"\n"})
         self._next_kept = 0
 
     def __next__(self) -> str:
