@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from gateway.codes import lookup
@@ -96,7 +98,8 @@ def bulk_rows(reconciler: Reconciler) -> BulkRows:
 
 # How polars reads the rest: every line a row (blank ones too), no quoting (a file with a
 # double quote is never offered), every cell as its text.
-_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")  # one absent from the file splits nothing
+_LF, _CR = ord("\n"), ord("\r")
+_BLOCK = 1 << 23  # bytes of the statement searched at a time for line breaks
 _ROWS = {
     "has_header": False,
     "infer_schema": False,
@@ -107,49 +110,47 @@ _ROWS = {
 }
 
 
-def _lines(rest: bytes, max_line: int, width: int) -> pl.DataFrame | None:
-    """Per line of ``rest``: its offset (``start``), whether it is plain and wide enough.
+def _lines(rest: bytes, max_line: int) -> pl.DataFrame:
+    """Per line of ``rest``: its offset (``start``) and whether it is plain.
 
-    A plain line holds no carriage return but its last character, no NUL, and is short enough
-    for the reader; wide: it has at least ``width`` cells. None: ``rest`` cannot be read so.
+    A plain line holds no carriage return but one just before its line feed, no NUL, and is
+    short enough for the reader (its size without the line break). Worked out on the bytes
+    with numpy, which leaves the interpreter to the fuzzy searches meanwhile.
     """
-    separator = next((s for s in _SEPARATORS if s.encode() not in rest), None)
-    if separator is None:
-        return None
-    try:
-        read = pl.read_csv(rest, separator=separator, schema={"line": pl.String}, **_ROWS)  # type: ignore[arg-type]
-    except pl.exceptions.PolarsError:  # not UTF-8, for one
-        return None
-    breaks = rest.count(b"\n")
-    if read.height != breaks + (not rest.endswith(b"\n")):
-        return None
-    line = pl.col("line")
-    size = line.str.len_bytes()  # polars drops the carriage return of a CRLF line break
-    lines = read.select(
-        size=size,
-        plain=(size < max_line) & ~line.str.contains("[\r\x00]"),
-        returns=line.str.contains("\r", literal=True),
-        wide=line.str.count_matches(",", literal=True) >= width - 1,
-    )
-    line_break = _line_break(rest, breaks, kept_returns=bool(lines["returns"].any()))
-    start = (pl.col("size") + line_break).cum_sum().shift(1, fill_value=0)
-    return lines.select(start=start, plain="plain", wide="wide")
+    data = np.frombuffer(rest, dtype=np.uint8)
+    breaks = _positions(data, (_LF,))
+    ends = breaks if rest.endswith(b"\n") or not rest else np.append(breaks, len(rest))
+    starts = np.concatenate(([0], breaks + 1))[: len(ends)]
+    sizes = ends - starts
+    plain = np.ones(len(ends), dtype=np.bool_)
+    if b"\r" in rest or b"\x00" in rest:
+        odd = _positions(data, (_CR, 0))
+        following = np.zeros(len(odd), dtype=np.uint8)
+        inside = odd + 1 < len(data)
+        following[inside] = data[odd[inside] + 1]
+        before_break = (data[odd] == _CR) & (following == _LF)
+        sizes[np.searchsorted(ends, odd[before_break])] -= 1  # CRLF: the CR is no content
+        plain[np.searchsorted(ends, odd[~before_break])] = False
+    plain &= sizes < max_line
+    return pl.DataFrame({"start": starts, "plain": plain})
 
 
-def _line_break(rest: bytes, breaks: int, *, kept_returns: bool) -> int | pl.Series:
-    """The size of each line's line break: 1 (LF), 2 (CRLF), or each its own where they mix.
+def _positions(data: npt.NDArray[np.uint8], wanted: tuple[int, ...]) -> npt.NDArray[np.int64]:
+    """Where ``data`` holds any of the ``wanted`` bytes, in order.
 
-    ``kept_returns``: whether a line as polars read it still holds a carriage return.
+    A block at a time, into one small mask: a mask the size of the data would be fresh memory,
+    which costs more than the search where pages are first touched (a new virtual machine's).
     """
-    returns = rest.count(b"\r")
-    if not returns:
-        return 1
-    if returns == breaks and not kept_returns and not rest.endswith(b"\r"):
-        return 2  # each carriage return dropped, so each just before a line feed
-    sizes = [1 + line.endswith(b"\r") for line in rest.split(b"\n")[:breaks]]
-    if len(sizes) < breaks + (not rest.endswith(b"\n")):
-        sizes.append(0)  # the last line, without a line break; its size counts for no line
-    return pl.Series(sizes, dtype=pl.Int64)
+    mask = np.empty(min(len(data), _BLOCK), dtype=np.bool_)
+    extra = np.empty_like(mask)
+    found = []
+    for at in range(0, len(data), _BLOCK):
+        block = data[at : at + _BLOCK]
+        hits = np.equal(block, wanted[0], out=mask[: len(block)])
+        for byte in wanted[1:]:
+            hits |= np.equal(block, byte, out=extra[: len(block)])
+        found.append(np.flatnonzero(hits) + at)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -332,13 +333,13 @@ class _Bulk:
             tables = tables_made.result()
             table = self._identified(self._parsed_columns(table), tables)
             fuzzy = pool.submit(self._fuzzy_matches, table)
-            lines = _lines(rest, max_line, self._width)
+            lines = _lines(rest, max_line)
             table = self._amounts(table)
             repeats = None
-            if lines is not None and lines.height + 1 == table.height:  # a line a row
-                repeats = self._may_repeat(table, pl.concat([pl.Series([True]), lines["wide"]]))
+            if lines.height + 1 == table.height:  # a line a row
+                repeats = self._may_repeat(table)
             found = fuzzy.result()
-        if lines is None or repeats is None:
+        if repeats is None:
             return None
         table = self._with_parties(self._with_fuzzy(table, found), tables)
         table = self._shared(table, tables.terms)
@@ -369,9 +370,12 @@ class _Bulk:
             },
             schema=dict.fromkeys(names, pl.String),
         )
-        return pl.concat(
-            [first_row, cells.select(pl.col(f"c{self._columns[n]}").alias(n) for n in names)]
+        # Wide: a row with every column read (the ones short of a cell in some are null).
+        last = pl.col(f"c{self._width - 1}")
+        rows = cells.select(
+            *(pl.col(f"c{self._columns[n]}").alias(n) for n in names), wide=last.is_not_null()
         )
+        return pl.concat([first_row.with_columns(wide=pl.lit(value=True)), rows])
 
     def _numbers(self) -> list[str]:
         return ["line_number", "gross_amount", "deductions", "net_amount", *_TYPED_COLUMNS]
@@ -512,7 +516,7 @@ class _Bulk:
         end = "use_period_end="
         return table.with_columns(start=on, end=pl.col(end) if end in table.columns else pl.lit(""))
 
-    def _may_repeat(self, table: pl.DataFrame, wide: pl.Series) -> pl.Series:
+    def _may_repeat(self, table: pl.DataFrame) -> pl.Series:
         """Rows that share a group (see the module docstring) with another row that may pay."""
         units = self._run.units
         currency = self._run.header.currency
@@ -520,15 +524,26 @@ class _Bulk:
         def net_value(text: str) -> str:
             return str(int(values.amount(text, currency).scaleb(units)))
 
+        # The net amount as its parser reads it, in minor units: a plain one is ``net`` already
+        # (``_amounts``), only the others are parsed.
+        text = pl.col("net_amount")
+        is_plain = text.str.contains(self._amount)
+        odd = table.select(pl.when(~is_plain).then(text)).to_series()
+        parsed = _parsed(odd, net_value).cast(pl.Int64)
         keys = ["iswc=", "ip_ipi_name_number=", "territory=", "use_type=", "net="]
-        keyed = table.select(keys[:-1]).with_columns(
-            _parsed(table["net_amount"], net_value).alias("net="), wide=wide
+        keyed = table.select(
+            *keys[:-1],
+            "wide",
+            pl.when(is_plain).then(pl.col("net")).otherwise(parsed).alias("net="),
         )
         # A row whose key fails to read, or too short to hold it, is no line: it pays nothing.
         keyed = keyed.with_row_index("at").filter(
             pl.col("wide") & pl.all_horizontal(pl.col(keys).is_not_null())
         )
-        twice = keyed.filter(pl.struct(keys).is_duplicated())["at"]
+        # Rows of the same key have the same hash: only those sharing a hash are compared.
+        row = pl.struct(keys)
+        keyed = keyed.filter(row.hash().is_duplicated())
+        twice = keyed.filter(row.is_duplicated())["at"]
         return pl.Series(range(table.height)).is_in(twice.implode())
 
     def _add(self, rows: pl.DataFrame) -> None:

@@ -434,10 +434,14 @@ class Reconciler:
         header = run.header
         right = header.right_type
         ours = RIGHT_INDEX[right]
+        members = self._members(ours, header.recipient_society)
         for (work, place), group in run.groups.items():
-            territory, use_type, start, _ = run.group_places[place]
+            zero = group[_ZERO]
+            unpaid = members[work] & ~group[_PARTIES]
+            if not zero and not unpaid:  # nearly every group: every party due was paid
+                continue
             paid = group[_NET]
-            for line, registered in group[_ZERO] or ():
+            for line, registered in zero or ():
                 net = int(line.net.scaleb(run.units))
                 paid += net
                 expected = _at_rate(group, registered, net)
@@ -452,11 +456,12 @@ class Reconciler:
                 # An adjustment or reversal says nothing about who else was due; nor does a
                 # rate from lines that net to nothing or less (zero-share lines aside).
                 continue
+            if not unpaid:
+                continue
+            territory, use_type, start, _ = run.group_places[place]
             on = start or header.period_start
-            parties = self.registry.works[work].parties
-            paid_parties = group[_PARTIES]
-            for index, party in enumerate(parties):
-                if paid_parties >> index & 1 or party.societies[ours] != header.recipient_society:
+            for index in range(unpaid.bit_length()):
+                if not unpaid >> index & 1:
                     continue
                 share = self._share(work, index, right, territory, on)
                 if share:
@@ -466,6 +471,10 @@ class Reconciler:
                         self._missing(run, work, territory, use_type, index, share, expected, group)
                     )
         run.groups.clear()
+
+    def _members(self, right: int, society: str) -> list[int]:
+        """Per work, the parties (a bit set) whose society for the right is ``society``."""
+        return self.registry.derived(_members_of, right, society)
 
     def _duplicates(self, run: _Run) -> None:
         renumber: dict[int, int] = {}  # the copy read first -> the lowest-numbered copy
@@ -703,6 +712,18 @@ def payment_key(who: int, where: int, gross: int, deductions: int, net: int) -> 
         ((((who << _WHERE_BITS | where) << 64 | gross + _AMOUNT_BIAS) << 64)
          | deductions + _AMOUNT_BIAS) << 64
     ) | net + _AMOUNT_BIAS  # fmt: skip
+
+
+def _members_of(registry: WorkRegistry, right: int, society: str) -> list[int]:
+    """Per work, the bit set of its parties whose society for ``right`` is ``society``."""
+    return [
+        sum(
+            1 << index
+            for index, party in enumerate(work.parties)
+            if party.societies[right] == society
+        )
+        for work in registry.works
+    ]
 
 
 def _payment_key(who: _Who, where: _Where, line: StatementLine, units: int) -> object:

@@ -39,6 +39,7 @@ PARTY_NAME_THRESHOLD = 85.0  # a party found by name alone must score at least t
 _CANDIDATES_PER_TOKEN = 2  # posting lists (rarest title words) searched per fuzzy query
 _SHORTLIST = 20  # works scored in full after the title-only pass
 _BATCH_CELLS = 4_000_000  # scores (8 bytes each) in one matrix of a batch of fuzzy queries
+_ROUNDING_REACH = 0.011  # a score rounded to 2 decimals moves by at most 0.005 (float slack)
 _TITLE_MEMO_SIZE = 4096  # normalized query titles whose title scores are kept
 _PUNCTUATION = re.compile(r"[^0-9A-Z]+")
 
@@ -330,13 +331,18 @@ class _FuzzyIndex:
             best[:, named] = np.maximum.reduceat(scores, starts, axis=1)
         title = np.array([by_work[work] for work in works], dtype=np.float64)
         combined = TITLE_WEIGHT * title + NAME_WEIGHT * best
-        return [self._decided(works, row, threshold) for row in combined.tolist()]
+        return [self._decided(works, row, threshold) for row in combined]
 
     @staticmethod
-    def _decided(works: list[int], combined: list[float], threshold: float) -> Match:
-        scores = [round(value, 2) for value in combined]
+    def _decided(works: list[int], combined: npt.NDArray[np.float64], threshold: float) -> Match:
+        # Rounding keeps the order, so the best rounded score is that of the best score, and
+        # only scores within a hundredth of it can round to it: those alone are rounded.
+        near = np.flatnonzero(combined >= combined.max() - _ROUNDING_REACH)
+        scores = [round(value, 2) for value in combined[near].tolist()]
         score = max(scores)
-        tied = [work for work, value in zip(works, scores, strict=True) if value == score]
+        tied = [
+            works[at] for at, value in zip(near.tolist(), scores, strict=True) if value == score
+        ]
         work = min(tied)
         if score < threshold:
             return Match(None, "none", score=score, candidate=work)

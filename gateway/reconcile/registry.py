@@ -15,7 +15,7 @@ Facts only add up: an ACK arriving before its work is kept and applied when the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -170,7 +170,7 @@ class WorkRegistry:
         self.sources: list[str] = []  # files read, in order
         self.skipped: list[str] = []  # what could not be used, and why
         self.version = 0  # counts changes to the works and their identifiers: tables age
-        self._derived: dict[Callable[[WorkRegistry], object], tuple[int, object]] = {}
+        self._derived: dict[tuple[Hashable, ...], tuple[int, object]] = {}
 
     def __len__(self) -> int:
         return len(self.works)
@@ -251,11 +251,12 @@ class WorkRegistry:
         """The works known by ``iswc`` (more than one means the ISWC is ambiguous here)."""
         return frozenset(self._by_iswc.get(iswc, ()))
 
-    def derived(self, build: Callable[[WorkRegistry], T]) -> T:
-        """What ``build`` makes of the registry (an index, tables), made once per version."""
-        made = self._derived.get(build)
+    def derived(self, build: Callable[..., T], *args: Hashable) -> T:
+        """What ``build(registry, *args)`` makes (an index, tables), made once per version."""
+        key = (build, *args)
+        made = self._derived.get(key)
         if made is None or made[0] != self.version:
-            made = self._derived[build] = (self.version, build(self))
+            made = self._derived[key] = (self.version, build(self, *args))
         return made[1]  # type: ignore[return-value] # made by this very build
 
     def unique_iswcs(self) -> dict[str, int]:
