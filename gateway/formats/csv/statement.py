@@ -41,7 +41,8 @@ QuickRows = Callable[[StatementHeader, Mapping[str, int]], RowTaker | None]
 # header facts' text as the first good row stated them, that row, the rest's bytes, the
 # longest line allowed): the lines of the rest it leaves to the reader, in order, each as its
 # index and the offset where it starts in the rest (None: all).
-# It must take only lines the row taker would take, none of them a duplicate of another line.
+# It must take only lines the row taker would take, none of them a duplicate of another line;
+# the lines it leaves are yielded as lines (the row taker, which it stands for, is not asked).
 BulkRows = Callable[
     [StatementHeader, Mapping[str, int], Mapping[str, str], list[str], bytes, int],
     list[tuple[int, int]] | None,
@@ -139,7 +140,8 @@ def read_statement_csv(
 
     ``bulk``, when given with ``quick``, is offered the rest of the file at once when the
     stream is binary, seekable and at most ``limits.max_bulk_bytes`` from there (see
-    :data:`BulkRows`); the reader then reads only the lines it left, numbered as in the file.
+    :data:`BulkRows`); the reader then reads only the lines it left, numbered as in the file,
+    and yields them without offering them to the row taker.
     """
     limits = limits or CsvLimits()
     lines = SourceLines(stream, limits.max_line_length)
@@ -167,7 +169,8 @@ def read_statement_csv(
                     if quick is not None and reader.header is not None:
                         take, quick = quick(reader.header, columns), None  # asked once
                         if bulk is not None:
-                            _take_in_bulk(bulk, lines, reader, columns, limits, row)
+                            if _take_in_bulk(bulk, lines, reader, columns, limits, row):
+                                take = None  # the lines left are those the quick path leaves
                             bulk = None
                 start = lines.next_number
         except csv.Error as error:
@@ -182,17 +185,21 @@ def read_statement_csv(
 def _take_in_bulk(  # noqa: PLR0917 - the reader's state, passed on
     bulk: BulkRows, lines: SourceLines, reader: _RowReader, columns: Mapping[str, int],
     limits: CsvLimits, first: list[str],
-) -> None:  # fmt: skip
-    """Offer the rest of the file to ``bulk``; the reader goes on with the lines it left."""
+) -> bool:  # fmt: skip
+    """Offer the rest of the file to ``bulk``; the reader goes on with the lines it left.
+
+    Whether ``bulk`` took the rest (and left the lines the quick path would leave too).
+    """
     assert reader.header is not None  # noqa: S101 - called once the header is read
     rest = lines.rest(limits.max_bulk_bytes)
     if rest is None:
-        return
+        return False
     facts = dict(zip(reader.fact_names, reader.raw_facts, strict=True))
     kept = None
     if reader.raw_facts:  # else no row states the facts as text: none is taken
         kept = bulk(reader.header, columns, facts, first, rest, limits.max_line_length)
     lines.resume(rest, kept)
+    return kept is not None
 
 
 def _columns(rows: Iterator[list[str]], lines: SourceLines) -> dict[str, int]:
