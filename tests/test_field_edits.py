@@ -12,6 +12,7 @@ from builders import agreement, cwr_bytes, publisher, work, writer
 
 from gateway import codes
 from gateway.formats.cwr.edits import EDIT_FAMILY, NON_ROMAN_RECORDS
+from gateway.formats.cwr.fields import FieldProblem, decoder_for
 from gateway.formats.cwr.layouts import layout_set
 from gateway.formats.edi.layout import Field
 from gateway.model import Issue, Publisher, TransactionRecord
@@ -186,3 +187,35 @@ def test_unknown_assignor_society_is_ipa_f_005() -> None:
     message = _only_field_message(messages, "pr_society")
     assert (message.edit, message.record_type, message.rejection) == ("IPA F 005", "IPA", "TR")
     assert not [m for m in messages if m.edit.startswith("GW ")]
+
+
+# -- records decoded once per text -----------------------------------------------------------
+
+
+def test_a_record_repeated_from_work_to_work_reports_its_problem_each_time() -> None:
+    """The decoder remembers a record's text; each record still gets its own message."""
+    bad = publisher(pr_society="999")
+    records = [work(publishers=(bad,)), work(publishers=(bad,)), work(publishers=(bad,))]
+    messages = [
+        m
+        for m in validate(io.BytesIO(cwr_bytes(records, "2.1"))).messages
+        if m.field == "pr_society"
+    ]
+    assert [(m.edit, m.transaction) for m in messages] == [
+        ("SPU F 012", 0),
+        ("SPU F 012", 1),
+        ("SPU F 012", 2),
+    ]
+    assert len({m.line for m in messages}) == 3
+
+
+def test_what_a_decoder_returns_is_the_callers_own() -> None:
+    """Values changed by one caller (a field replaced by its default) reach no later one."""
+    decoder = decoder_for(layout_set("2.1").layouts["SPT"])
+    body = "P000001  " + " " * 6 + "05000" + "10000" + "10000" + "I" + "2136" + "N" + "001"
+    values, problems = decoder.decode("SPT" + "00000001" + "00000002" + body)
+    assert (values["tis_code"], values["pr_collection_share"], problems) == ("2136", 5000, [])
+    values["tis_code"] = "0000"
+    problems.append(FieldProblem("SPT F 001", "tis_code", 51, 4, "0000", "changed"))
+    again, problems_again = decoder.decode("SPT" + "00000042" + "00000007" + body)
+    assert (again["tis_code"], problems_again) == ("2136", [])

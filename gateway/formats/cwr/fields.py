@@ -70,6 +70,7 @@ def _allowed(lookup: str) -> frozenset[str]:
         return _NO_CHECK
 
 
+_MEMO_SIZE = 4096  # records' texts a decoder remembers (then it starts again)
 _FLAG = frozenset("YNU")
 _BOOLEAN = frozenset("YN")
 
@@ -110,10 +111,23 @@ class RecordDecoder:
             for f in layout.model_fields
         )
         self._decode = self._compile()
+        # The values depend on the fields' text alone, not on the prefix before them (the
+        # record's sequence numbers): a catalogue repeats records (a territory's shares, a
+        # writer) from work to work, each then decoded once.
+        self._start = min((plan.offset for plan in self._plans), default=0)
+        self._memo: dict[str, tuple[dict[str, Any], tuple[FieldProblem, ...]]] = {}
 
     def decode(self, line: str) -> tuple[dict[str, Any], list[FieldProblem]]:
-        """The record's model values and the problems found on the way."""
-        return self._decode(line)
+        """The record's model values and the problems found on the way (the caller's own)."""
+        key = line[self._start :]
+        known = self._memo.get(key)
+        if known is not None:
+            return dict(known[0]), list(known[1])
+        values, problems = self._decode(line)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = (dict(values), tuple(problems))
+        return values, problems
 
     def _compile(self) -> Callable[[str], tuple[dict[str, Any], list[FieldProblem]]]:
         """Generate the decoder: the plans' checks unrolled into straight-line code.
