@@ -12,10 +12,12 @@ from builders import agreement, cwr_bytes, publisher, work, writer
 
 from gateway import codes
 from gateway.formats.cwr.edits import EDIT_FAMILY, NON_ROMAN_RECORDS
+from gateway.formats.cwr.events import TransactionRead
 from gateway.formats.cwr.fields import FieldProblem, decoder_for
 from gateway.formats.cwr.layouts import layout_set
+from gateway.formats.cwr.reader import read_cwr
 from gateway.formats.edi.layout import Field
-from gateway.model import Issue, Publisher, TransactionRecord
+from gateway.model import AlternateTitle, Issue, Publisher, TransactionRecord
 from gateway.validation.catalogue import EditId, catalogue
 from gateway.validation.engine import validate
 
@@ -219,3 +221,37 @@ def test_what_a_decoder_returns_is_the_callers_own() -> None:
     problems.append(FieldProblem("SPT F 001", "tis_code", 51, 4, "0000", "changed"))
     again, problems_again = decoder.decode("SPT" + "00000042" + "00000007" + body)
     assert (again["tis_code"], problems_again) == ("2136", [])
+
+
+def test_records_repeated_within_and_across_transactions_keep_their_own_places() -> None:
+    """A record the file repeats is built once per text, yet each occurrence has its line.
+
+    Two equal alternate titles in each of two works: every ALT of a transaction is a record
+    of its own (its own position), and the second work's are those of the first, as read.
+    """
+    same = AlternateTitle(record_type="ALT", title="THE SAME", title_type="AT")
+    records = [
+        work(alternate_titles=(same, same)),
+        work(number="SW0002", alternate_titles=(same, same)),
+    ]
+    read = [e for e in read_cwr(io.BytesIO(cwr_bytes(records))) if isinstance(e, TransactionRead)]
+    assert len(read) == 2
+    for transaction in read:
+        titles = transaction.transaction.record.alternate_titles
+        assert titles == (same, same)
+        places = [transaction.positions[id(title)] for title in titles]
+        assert len(set(places)) == 2
+        assert [transaction.records[at].record_type for at in places] == ["ALT", "ALT"]
+    first, second = (t.transaction.record.alternate_titles for t in read)
+    assert any(title is second[0] for title in first)  # built once, used again
+
+
+def test_a_territory_repeated_from_work_to_work_reports_its_problem_on_each_line() -> None:
+    bad = _with_tis(publisher(), "9999")
+    records = [work(publishers=(bad,)), work(number="SW0002", publishers=(bad,))]
+    messages = [
+        m for m in validate(io.BytesIO(cwr_bytes(records))).messages if m.field == "tis_code"
+    ]
+    assert len(messages) == 2
+    assert len({m.line for m in messages}) == 2
+    assert {m.transaction for m in messages} == {0, 1}

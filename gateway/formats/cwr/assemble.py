@@ -25,15 +25,30 @@ class _Node:
     values: dict[str, Any]
     index: int  # position of the record in the transaction as read
     children: dict[str, list[_Node]] = field(default_factory=dict)
+    text: str | None = None  # the record after its prefix, which alone gives its values
+
+
+# Records built of a text before, per record type and text (see TransactionBuilder).
+Leaves = dict[tuple[str, str], Record]
+_MAX_LEAVES = 4096  # texts remembered (then forgotten all at once)
 
 
 class TransactionBuilder:
     """Collects the records of one transaction and builds its model."""
 
     def __init__(
-        self, record_types: dict[str, RecordType], header: str, values: dict[str, Any]
+        self,
+        record_types: dict[str, RecordType],
+        header: str,
+        values: dict[str, Any],
+        leaves: Leaves | None = None,
     ) -> None:
         self._types = record_types
+        # A record with no records under it is a function of its text: one built in an
+        # earlier transaction of the file is used again (frozen), a catalogue repeating its
+        # territories and links from work to work. Not twice in one transaction: the
+        # positions below (and rules) tell a transaction's records apart by identity.
+        self._leaves = leaves if leaves is not None else {}
         self._root = _Node(header, values, 0)
         # id() of each built model record -> its position in the transaction as read.
         self.positions: dict[int, int] = {}
@@ -54,8 +69,13 @@ class TransactionBuilder:
         rt = self._types.get(record_type)
         return rt is not None and any(p in self._last for p in rt.parents)
 
-    def add(self, record_type: str, values: dict[str, Any], index: int) -> str | None:
-        """Attach a record; returns a reason when it cannot be placed (it is then left out)."""
+    def add(
+        self, record_type: str, values: dict[str, Any], index: int, text: str | None = None
+    ) -> str | None:
+        """Attach a record; returns a reason when it cannot be placed (it is then left out).
+
+        ``text``: the record after its prefix, when its ``values`` are all decoded from it.
+        """
         rt = self._types[record_type]
         parent: _Node | None = None
         newest = -1
@@ -68,7 +88,7 @@ class TransactionBuilder:
         siblings = parent.children.setdefault(rt.attribute, [])
         if not rt.many and siblings:
             return f"only one {record_type} may follow {parent.record_type}; this one is left out"
-        node = _Node(record_type, values, index)
+        node = _Node(record_type, values, index, text=text)
         siblings.append(node)
         self._count += 1
         self._last[record_type] = (self._count, node)
@@ -79,6 +99,21 @@ class TransactionBuilder:
         return cast("TransactionRecord", self._build(self._root))
 
     def _build(self, node: _Node) -> Record:
+        key = None
+        if node.text is not None and not node.children:
+            key = (node.record_type, node.text)
+            known = self._leaves.get(key)
+            if known is not None and id(known) not in self.positions:
+                self.positions[id(known)] = node.index
+                return known
+        record = self._made(node)
+        if key is not None:
+            if len(self._leaves) >= _MAX_LEAVES:
+                self._leaves.clear()
+            self._leaves[key] = record
+        return record
+
+    def _made(self, node: _Node) -> Record:
         make = _factory(self._types[node.record_type].model)
         kwargs = node.values
         kwargs["record_type"] = node.record_type

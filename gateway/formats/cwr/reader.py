@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-from gateway.formats.cwr.assemble import TransactionBuilder
+from gateway.formats.cwr.assemble import Leaves, TransactionBuilder
 from gateway.formats.cwr.edits import READER_EDITS, field_edit, for_version
 from gateway.formats.cwr.encoding import character_set_codec, detect_version
 from gateway.formats.cwr.events import (
@@ -104,6 +104,7 @@ class _Reader:
         self._version = version or "2.1"
         self._layouts = layout_set(self._version)
         self._decoders: dict[str, RecordDecoder] = {}
+        self._leaves: Leaves = {}  # records built of a text, for the file's transactions
         self._encoding = "latin-1"
         self._messages = 0
         self._muted = False
@@ -401,7 +402,9 @@ class _Reader:
         values = self._fields(record_type, text, rseq)
         current.records.append(RecordInfo(self._line, record_type, rseq, text))
         if values is not None:
-            reason = current.builder.add(record_type, values, len(current.records) - 1)
+            reason = current.builder.add(
+                record_type, values, len(current.records) - 1, text[PREFIX_LENGTH:]
+            )
             if reason is not None:
                 self._report("GW T 002", record_type, value=reason)
         return None
@@ -439,7 +442,7 @@ class _Reader:
                 "FIL F 005", record_type, value=str(rseq), group=group_id, transaction=tseq
             )
         self._open = _Open(
-            builder=TransactionBuilder(self._layouts.record_types, record_type, {}),
+            builder=TransactionBuilder(self._layouts.record_types, record_type, {}, self._leaves),
             group_id=group_id,
             sequence=tseq,
             last_record_sequence=rseq,
