@@ -13,7 +13,7 @@ from builders import agreement, cwr_bytes, publisher, work, writer
 from gateway import codes
 from gateway.formats.cwr.edits import EDIT_FAMILY, NON_ROMAN_RECORDS
 from gateway.formats.cwr.events import TransactionRead
-from gateway.formats.cwr.fields import FieldProblem, decoder_for
+from gateway.formats.cwr.fields import decoder_for
 from gateway.formats.cwr.layouts import layout_set
 from gateway.formats.cwr.reader import read_cwr
 from gateway.formats.edi.layout import Field
@@ -211,16 +211,17 @@ def test_a_record_repeated_from_work_to_work_reports_its_problem_each_time() -> 
     assert len({m.line for m in messages}) == 3
 
 
-def test_what_a_decoder_returns_is_the_callers_own() -> None:
-    """Values changed by one caller (a field replaced by its default) reach no later one."""
+def test_decoded_values_are_shared_and_building_leaves_them_as_decoded() -> None:
+    """A text is decoded once; building its records (in every transaction) copies the values."""
+    records = [work(), work(number="SW0002")]
+    read = [e for e in read_cwr(io.BytesIO(cwr_bytes(records))) if isinstance(e, TransactionRead)]
+    text = next(r.text for r in read[1].records if r.record_type == "SPT")
     decoder = decoder_for(layout_set("2.1").layouts["SPT"])
-    body = "P000001  " + " " * 6 + "05000" + "10000" + "10000" + "I" + "2136" + "N" + "001"
-    values, problems = decoder.decode("SPT" + "00000001" + "00000002" + body)
-    assert (values["tis_code"], values["pr_collection_share"], problems) == ("2136", 5000, [])
-    values["tis_code"] = "0000"
-    problems.append(FieldProblem("SPT F 001", "tis_code", 51, 4, "0000", "changed"))
-    again, problems_again = decoder.decode("SPT" + "00000042" + "00000007" + body)
-    assert (again["tis_code"], problems_again) == ("2136", [])
+    values, problems = decoder.decode(text)
+    assert "record_type" not in values  # the builder's additions went to its own copy
+    assert (values["tis_code"], problems) == ("2136", ())
+    assert decoder.decode("SPT" + "00000042" + "00000007" + text[19:])[0] is values
+    assert decoder.decode(text + "  EXTRA")[0]["extra"] == "  EXTRA"
 
 
 def test_records_repeated_within_and_across_transactions_keep_their_own_places() -> None:

@@ -7,7 +7,7 @@ No record type has its own code path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class _Node:
     record_type: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]  # as decoded: shared, read only
     index: int  # position of the record in the transaction as read
     children: dict[str, list[_Node]] = field(default_factory=dict)
     text: str | None = None  # the record after its prefix, which alone gives its values
@@ -40,7 +40,7 @@ class TransactionBuilder:
         self,
         record_types: dict[str, RecordType],
         header: str,
-        values: dict[str, Any],
+        values: Mapping[str, Any],
         leaves: Leaves | None = None,
     ) -> None:
         self._types = record_types
@@ -55,9 +55,9 @@ class TransactionBuilder:
         self._last: dict[str, tuple[int, _Node]] = {header: (0, self._root)}
         self._count = 1
 
-    def fill_header(self, values: dict[str, Any]) -> None:
+    def fill_header(self, values: Mapping[str, Any]) -> None:
         """Give the header record its values (decoded after the transaction opened)."""
-        self._root.values.update(values)
+        self._root.values = {**self._root.values, **values}
 
     @property
     def header_type(self) -> str:
@@ -70,7 +70,7 @@ class TransactionBuilder:
         return rt is not None and any(p in self._last for p in rt.parents)
 
     def add(
-        self, record_type: str, values: dict[str, Any], index: int, text: str | None = None
+        self, record_type: str, values: Mapping[str, Any], index: int, text: str | None = None
     ) -> str | None:
         """Attach a record; returns a reason when it cannot be placed (it is then left out).
 
@@ -115,7 +115,7 @@ class TransactionBuilder:
 
     def _made(self, node: _Node) -> Record:
         make = _factory(self._types[node.record_type].model)
-        kwargs = node.values
+        kwargs = dict(node.values)  # the decoded values are shared
         kwargs["record_type"] = node.record_type
         for attribute, children in node.children.items():
             built = [self._build(child) for child in children]

@@ -7,7 +7,7 @@ field's name and position and replaced by its default, as CISAC's FR rejection p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
@@ -117,17 +117,21 @@ class RecordDecoder:
         self._start = min((plan.offset for plan in self._plans), default=0)
         self._memo: dict[str, tuple[dict[str, Any], tuple[FieldProblem, ...]]] = {}
 
-    def decode(self, line: str) -> tuple[dict[str, Any], list[FieldProblem]]:
-        """The record's model values and the problems found on the way (the caller's own)."""
+    def decode(self, line: str) -> tuple[Mapping[str, Any], tuple[FieldProblem, ...]]:
+        """The record's model values (``extra``: its text past the layout, if any) and problems.
+
+        Shared by every caller that decodes the same text: read them, do not change them.
+        """
         key = line[self._start :]
         known = self._memo.get(key)
-        if known is not None:
-            return dict(known[0]), list(known[1])
-        values, problems = self._decode(line)
-        if len(self._memo) >= _MEMO_SIZE:
-            self._memo.clear()
-        self._memo[key] = (dict(values), tuple(problems))
-        return values, problems
+        if known is None:
+            values, problems = self._decode(line)
+            if len(line) > self.length and (extra := line[self.length :]).strip():
+                values["extra"] = extra
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[key] = (values, tuple(problems))
+        return known
 
     def _compile(self) -> Callable[[str], tuple[dict[str, Any], list[FieldProblem]]]:
         """Generate the decoder: the plans' checks unrolled into straight-line code.

@@ -8,6 +8,7 @@ stopping at the first. Memory is bounded by the largest transaction, not by the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -42,6 +43,8 @@ _ENVELOPE_RECORDS = frozenset({"HDR", "GRH", "GRT", "TRL"})
 # FIL is no record: it is the record type of file-level findings, which stay out of transactions.
 _ENVELOPE = _ENVELOPE_RECORDS | {"FIL"}
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
+_RECORD_SEQUENCES = 10**8  # a prefix's last 8 digits
+_new = tuple.__new__  # a named tuple built in C, not through its generated __new__ (per record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +403,7 @@ class _Reader:
             self._report("GW R 002", record_type, value="transaction record limit reached")
             return None
         values = self._fields(record_type, text, rseq)
-        current.records.append(RecordInfo(self._line, record_type, rseq, text))
+        current.records.append(_new(RecordInfo, (self._line, record_type, rseq, text)))
         if values is not None:
             reason = current.builder.add(
                 record_type, values, len(current.records) - 1, text[PREFIX_LENGTH:]
@@ -476,7 +479,7 @@ class _Reader:
         """The prefix's sequence numbers; unreadable ones are reported and taken as expected."""
         prefix = text[3:PREFIX_LENGTH]
         if prefix.isascii() and prefix.isdigit() and len(prefix) == 16:
-            return int(prefix[:8]), int(prefix[8:])
+            return divmod(int(prefix), _RECORD_SEQUENCES)  # one parse: 8 digits, then 8
         self._report("GW R 003", record_type, value=text[:PREFIX_LENGTH])
         current, group = self._open, self._group
         if header or current is None:
@@ -484,7 +487,8 @@ class _Reader:
             return expected, 0
         return current.sequence, current.last_record_sequence + 1
 
-    def _fields(self, record_type: str, text: str, rseq: int | None) -> dict[str, Any] | None:
+    def _fields(self, record_type: str, text: str, rseq: int | None) -> Mapping[str, Any] | None:
+        """The record's values (shared: read only), its field findings reported."""
         decoder = self._decoders.get(record_type)
         if decoder is None:
             layout = self._layouts.layouts.get(record_type)
@@ -493,9 +497,6 @@ class _Reader:
             decoder = self._decoders[record_type] = decoder_for(layout)
         values, problems = decoder.decode(text)
         if len(text) != decoder.length:
-            extra = text[decoder.length :]
-            if extra.strip():
-                values["extra"] = extra
             self._report(
                 "FIL F 009",
                 record_type,
