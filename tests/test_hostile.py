@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from builders import cwr_bytes, work
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.cli import main
 from gateway.formats.cwr.reader import ReaderLimits
+from gateway.formats.edi.lines import PhysicalLine, iter_lines
 from gateway.validation.engine import validate
 
 VALID = cwr_bytes([work(), work("OTHER", "SW0002")])
@@ -144,3 +147,42 @@ def test_report_message_cap_is_exact() -> None:
         assert len(report.messages) == cap
         assert report.messages_dropped == total - cap
         assert report.counts == full.counts
+
+
+def _lines_a_readline_at_a_time(stream: io.BytesIO, max_line: int) -> list[PhysicalLine]:
+    """The definition of the reader's lines: ``readline(max_line + 2)`` a line at a time."""
+    lines, number = [], 0
+    while chunk := stream.readline(max_line + 2):
+        number += 1
+        if not chunk.endswith(b"\n") and len(chunk) > max_line:
+            overlong, rest = len(chunk) - max_line, chunk[max_line:]
+            chunk = chunk[:max_line]
+            while not rest.endswith(b"\n") and (rest := stream.readline(5)):
+                overlong += len(rest)
+            line_end = b"\n" if rest.endswith(b"\n") else b""
+            lines.append(PhysicalLine(number, chunk, overlong - len(line_end), line_end))
+            continue
+        data, line_end = chunk, b""
+        for end in (b"\r\n", b"\n"):
+            if chunk.endswith(end):
+                data, line_end = chunk[: -len(end)], end
+                break
+        overlong = max(0, len(data) - max_line)
+        lines.append(PhysicalLine(number, data[:max_line], overlong, line_end))
+    return lines
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bc", b"\r", b"\n", b"\r\n", b"defgh"]), max_size=30).map(
+        b"".join
+    ),
+    max_line=st.integers(1, 8),
+    block=st.integers(1, 9),
+)
+def test_lines_read_in_blocks_are_those_read_a_line_at_a_time(
+    data: bytes, max_line: int, block: int
+) -> None:
+    """Whatever the block size, however lines end (CRLF, LF, a bare CR, none), however long."""
+    expected = _lines_a_readline_at_a_time(io.BytesIO(data), max_line)
+    assert list(iter_lines(io.BytesIO(data), max_line=max_line, block=block)) == expected
