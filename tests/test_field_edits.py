@@ -215,12 +215,13 @@ def test_decoded_values_are_shared_and_building_leaves_them_as_decoded() -> None
     """A text is decoded once; building its records (in every transaction) copies the values."""
     records = [work(), work(number="SW0002")]
     read = [e for e in read_cwr(io.BytesIO(cwr_bytes(records))) if isinstance(e, TransactionRead)]
-    text = next(r.text for r in read[1].records if r.record_type == "SPT")
-    decoder = decoder_for(layout_set("2.1").layouts["SPT"])
+    text = next(r.text for r in read[1].records if r.record_type == "SPU")
+    decoder = decoder_for(layout_set("2.1").layouts["SPU"])
     values, problems = decoder.decode(text)
-    assert "record_type" not in values  # the builder's additions went to its own copy
-    assert (values["tis_code"], problems) == ("2136", ())
-    assert decoder.decode("SPT" + "00000042" + "00000007" + text[19:])[0] is values
+    assert "territories" not in values  # the builder's additions went to its own copy
+    assert (values["record_type"], values["pr_society"], problems) == ("SPU", "052", ())
+    assert read[1].transaction.record.publishers[0].territories  # which it built
+    assert decoder.decode("SPU" + "00000042" + "00000007" + text[19:])[0] is values
     assert decoder.decode(text + "  EXTRA")[0]["extra"] == "  EXTRA"
 
 

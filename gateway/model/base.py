@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeAlias, TypeVar
 
@@ -32,10 +32,10 @@ def values(record: Record) -> dict[str, Any]:
     }
 
 
-_FACTORIES: dict[type[Record], Callable[[dict[str, Any]], Record]] = {}
+_FACTORIES: dict[type[Record], Callable[[Mapping[str, Any]], Record]] = {}
 
 
-def factory(cls: type[R]) -> Callable[[dict[str, Any]], R]:
+def factory(cls: type[R]) -> Callable[[Mapping[str, Any]], R]:
     """A fast builder of ``cls`` from a dict of field values (defaults for the missing ones).
 
     Codecs build millions of records; a frozen dataclass's ``__init__`` parses keywords and
@@ -49,7 +49,7 @@ def factory(cls: type[R]) -> Callable[[dict[str, Any]], R]:
     return made  # type: ignore[return-value]
 
 
-def _generate(cls: type[Record]) -> Callable[[dict[str, Any]], Record]:
+def _generate(cls: type[Record]) -> Callable[[Mapping[str, Any]], Record]:
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     body = ["def make(v):", "    o = _new(_cls)"]
     for i, f in enumerate(fields(cls)):
@@ -62,5 +62,5 @@ def _generate(cls: type[Record]) -> Callable[[dict[str, Any]], Record]:
             body.append(f"    _s{i}(o, v[{f.name!r}])")
     body.append("    return o")
     exec("\n".join(body), namespace)  # noqa: S102 - source built from the class's own fields
-    made: Callable[[dict[str, Any]], Record] = namespace["make"]
+    made: Callable[[Mapping[str, Any]], Record] = namespace["make"]
     return made

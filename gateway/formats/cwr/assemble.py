@@ -115,18 +115,19 @@ class TransactionBuilder:
 
     def _made(self, node: _Node) -> Record:
         make = _factory(self._types[node.record_type].model)
-        kwargs = dict(node.values)  # the decoded values are shared
-        kwargs["record_type"] = node.record_type
-        for attribute, children in node.children.items():
-            built = [self._build(child) for child in children]
-            kwargs[attribute] = (
-                tuple(built) if self._types[children[0].record_type].many else built[0]
-            )
+        kwargs = node.values  # a record as decoded (most): read as it is, not changed
+        if node.children or kwargs.get("record_type") != node.record_type:
+            kwargs = {**kwargs, "record_type": node.record_type}  # decoded values are shared
+            for attribute, children in node.children.items():
+                built = [self._build(child) for child in children]
+                kwargs[attribute] = (
+                    tuple(built) if self._types[children[0].record_type].many else built[0]
+                )
         record = make(kwargs)
         self.positions[id(record)] = node.index
         return record
 
 
 @cache
-def _factory(model: str) -> Callable[[dict[str, Any]], Record]:
+def _factory(model: str) -> Callable[[Mapping[str, Any]], Record]:
     return factory(MODEL_CLASSES[model])

@@ -70,7 +70,9 @@ def _allowed(lookup: str) -> frozenset[str]:
         return _NO_CHECK
 
 
+ENVELOPE_RECORDS = frozenset({"HDR", "GRH", "GRT", "TRL"})
 _MEMO_SIZE = 4096  # records' texts a decoder remembers (then it starts again)
+_WORTH = 8  # remembered: texts found at least once a _WORTH; else not for _WORTH memos' time
 _FLAG = frozenset("YNU")
 _BOOLEAN = frozenset("YN")
 
@@ -116,22 +118,37 @@ class RecordDecoder:
         # writer) from work to work, each then decoded once.
         self._start = min((plan.offset for plan in self._plans), default=0)
         self._memo: dict[str, tuple[dict[str, Any], tuple[FieldProblem, ...]]] = {}
+        self._found = 0  # texts found in the memo since it was last emptied
+        self._unremembered = 0  # records left to decode without the memo (it seldom finds)
 
     def decode(self, line: str) -> tuple[Mapping[str, Any], tuple[FieldProblem, ...]]:
         """The record's model values (``extra``: its text past the layout, if any) and problems.
 
-        Shared by every caller that decodes the same text: read them, do not change them.
+        A record's values hold its ``record_type`` (but an envelope record's). Shared by
+        every caller that decodes the same text: read them, do not change them.
         """
+        if self._unremembered:
+            self._unremembered -= 1
+            return self._decoded(line)
         key = line[self._start :]
         known = self._memo.get(key)
-        if known is None:
-            values, problems = self._decode(line)
-            if len(line) > self.length and (extra := line[self.length :]).strip():
-                values["extra"] = extra
-            if len(self._memo) >= _MEMO_SIZE:
-                self._memo.clear()
-            known = self._memo[key] = (values, tuple(problems))
+        if known is not None:
+            self._found += 1
+            return known
+        if len(self._memo) >= _MEMO_SIZE:
+            # Texts that seldom repeat (a work's own header) are not worth remembering.
+            if self._found * _WORTH < len(self._memo):
+                self._unremembered = _MEMO_SIZE * _WORTH
+            self._memo.clear()
+            self._found = 0
+        known = self._memo[key] = self._decoded(line)
         return known
+
+    def _decoded(self, line: str) -> tuple[dict[str, Any], tuple[FieldProblem, ...]]:
+        values, problems = self._decode(line)
+        if len(line) > self.length and (extra := line[self.length :]).strip():
+            values["extra"] = extra
+        return values, tuple(problems)
 
     def _compile(self) -> Callable[[str], tuple[dict[str, Any], list[FieldProblem]]]:
         """Generate the decoder: the plans' checks unrolled into straight-line code.
@@ -150,7 +167,9 @@ class RecordDecoder:
             "def decode(line):",
             f"    if len(line) < {self.length}:",
             f"        line = line.ljust({self.length})",
-            "    v = {}",
+            "    v = {}"
+            if self.layout.record_type in ENVELOPE_RECORDS
+            else f"    v = {{'record_type': {self.layout.record_type!r}}}",
             "    p = []",
             # One look at the whole record spares the per-field case checks of clean records.
             "    lower = line != line.upper()",

@@ -25,7 +25,7 @@ from gateway.formats.cwr.events import (
     Stray,
     TransactionRead,
 )
-from gateway.formats.cwr.fields import RecordDecoder, decoder_for
+from gateway.formats.cwr.fields import ENVELOPE_RECORDS, RecordDecoder, decoder_for
 from gateway.formats.cwr.layouts import PREFIX_LENGTH, layout_set, record_types
 from gateway.formats.edi.lines import DEFAULT_MAX_LINE, PhysicalLine, iter_lines
 from gateway.model import FileHeader, FileTrailer, GroupHeader, GroupTrailer, Issue, Transaction
@@ -39,7 +39,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ACK_CONTINUATIONS = frozenset({"NWR", "REV", "AGR", "EXC", "WRK", "ISW"})
 _MAX_ENVELOPE_TEXTS = 10_000
 _NONE: list[Event] = []  # shared, never appended to: most lines complete no event
-_ENVELOPE_RECORDS = frozenset({"HDR", "GRH", "GRT", "TRL"})
+_ENVELOPE_RECORDS = ENVELOPE_RECORDS
 # FIL is no record: it is the record type of file-level findings, which stay out of transactions.
 _ENVELOPE = _ENVELOPE_RECORDS | {"FIL"}
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
