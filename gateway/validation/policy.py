@@ -8,6 +8,7 @@ from functools import cache
 from gateway.model import Issue
 from gateway.validation.catalogue import EditId, catalogue
 from gateway.validation.packs import RulePack
+from gateway.validation.registry import Rule, rules_for
 
 
 class Policy:
@@ -18,6 +19,17 @@ class Policy:
         self.name = pack.key
         self._family = pack.catalogue_family
         self._enabled: dict[str, bool] = {}
+        self._rules: dict[tuple[str, str], tuple[Rule, ...]] = {}
+
+    def rules(self, transaction_type: str, family: str) -> tuple[Rule, ...]:
+        """The rules that run on a transaction of this type, those the pack switches on."""
+        key = (transaction_type, family)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = tuple(
+                rule for rule in rules_for(transaction_type, family) if self.enabled(rule.edit)
+            )
+        return found
 
     def enabled(self, edit: str) -> bool:
         """Whether the pack applies this edit."""
