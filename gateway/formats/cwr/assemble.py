@@ -8,7 +8,7 @@ No record type has its own code path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,8 +24,8 @@ class _Node:
     record_type: str
     values: Mapping[str, Any]  # as decoded: shared, read only
     index: int  # position of the record in the transaction as read
-    children: dict[str, list[_Node]] = field(default_factory=dict)
     text: str | None = None  # the record after its prefix, which alone gives its values
+    children: dict[str, list[_Node]] | None = None  # made for the records that have some
 
 
 # Records built of a text before, per record type and text (see TransactionBuilder).
@@ -85,10 +85,12 @@ class TransactionBuilder:
                 newest, parent = found
         if parent is None:
             return f"{record_type} needs a preceding {' or '.join(rt.parents)} in the transaction"
+        if parent.children is None:
+            parent.children = {}
         siblings = parent.children.setdefault(rt.attribute, [])
         if not rt.many and siblings:
             return f"only one {record_type} may follow {parent.record_type}; this one is left out"
-        node = _Node(record_type, values, index, text=text)
+        node = _Node(record_type, values, index, text)
         siblings.append(node)
         self._count += 1
         self._last[record_type] = (self._count, node)
@@ -118,7 +120,7 @@ class TransactionBuilder:
         kwargs = node.values  # a record as decoded (most): read as it is, not changed
         if node.children or kwargs.get("record_type") != node.record_type:
             kwargs = {**kwargs, "record_type": node.record_type}  # decoded values are shared
-            for attribute, children in node.children.items():
+            for attribute, children in (node.children or {}).items():
                 built = [self._build(child) for child in children]
                 kwargs[attribute] = (
                     tuple(built) if self._types[children[0].record_type].many else built[0]

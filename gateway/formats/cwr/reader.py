@@ -159,7 +159,8 @@ class _Reader:
     def _line_events(self, physical: PhysicalLine) -> list[Event]:
         """The events one line completes: none for most detail records."""
         self._line = physical.number
-        if not physical.data.strip():
+        data = physical.data
+        if not data or data.isspace():  # (strip would copy every line to tell)
             return _NONE  # blank lines are no records
         self._records += 1
         if self._group is not None:
