@@ -417,9 +417,9 @@ class _Bulk:
         def negative_zero(name: str) -> pl.Expr:
             return (minor(name) == 0) & pl.col(name).str.starts_with("-")
 
-        plain = pl.col("gross_amount").str.contains(pattern) & pl.col("net_amount").str.contains(
-            pattern
-        )
+        # The net amount's check is kept: the copies' key (_may_repeat) reads it too.
+        table = table.with_columns(net_plain=pl.col("net_amount").str.contains(pattern))
+        plain = pl.col("gross_amount").str.contains(pattern) & pl.col("net_plain")
         plain &= (pl.col("deductions") == "") | pl.col("deductions").str.contains(pattern)
         plain &= ~negative_zero("gross_amount") & ~negative_zero("net_amount")
         plain &= ~negative_zero("deductions").fill_null(value=False)
@@ -526,8 +526,7 @@ class _Bulk:
 
         # The net amount as its parser reads it, in minor units: a plain one is ``net`` already
         # (``_amounts``), only the others are parsed.
-        text = pl.col("net_amount")
-        is_plain = text.str.contains(self._amount)
+        text, is_plain = pl.col("net_amount"), pl.col("net_plain")
         odd = table.select(pl.when(~is_plain).then(text)).to_series()
         parsed = _parsed(odd, net_value).cast(pl.Int64)
         keys = ["iswc=", "ip_ipi_name_number=", "territory=", "use_type=", "net="]

@@ -39,9 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ACK_CONTINUATIONS = frozenset({"NWR", "REV", "AGR", "EXC", "WRK", "ISW"})
 _MAX_ENVELOPE_TEXTS = 10_000
 _NONE: list[Event] = []  # shared, never appended to: most lines complete no event
-_ENVELOPE_RECORDS = ENVELOPE_RECORDS
 # FIL is no record: it is the record type of file-level findings, which stay out of transactions.
-_ENVELOPE = _ENVELOPE_RECORDS | {"FIL"}
+_ENVELOPE = ENVELOPE_RECORDS | {"FIL"}
 _GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20", "3.0": "03.00"}
 _RECORD_SEQUENCES = 10**8  # a prefix's last 8 digits
 _new = tuple.__new__  # a named tuple built in C, not through its generated __new__ (per record)
@@ -170,7 +169,7 @@ class _Reader:
             return _NONE
         record_type = text[:3]
         events: list[Event]
-        if record_type not in _ENVELOPE_RECORDS:
+        if record_type not in ENVELOPE_RECORDS:
             closed = self._transaction_record(record_type, text)
             events = _NONE if closed is None else [closed]
         else:
