@@ -615,6 +615,24 @@ def test_a_missing_party_is_per_territory_and_use() -> None:
     assert len(result.discrepancies) == 2
 
 
+def test_a_missing_party_names_the_period_its_lines_were_paid_for() -> None:
+    """Lines with a period of their own are a group apart: each group its finding, in order.
+
+    The two findings differ only by period and amount; they come in the same order whatever
+    the order of the lines (the order of findings is total).
+    """
+    quarter = {"period_start": date(2025, 1, 1), "period_end": date(2025, 3, 31)}
+    paid = [line(1, "30.00"), line(2, "12.00", **quarter)]
+    results = [reconcile(registry_of(), paid), reconcile(registry_of(), paid[::-1])]
+    first, second = ([(d.message, dict(d.evidence)) for d in r.discrepancies] for r in results)
+    assert first == second
+    assert [(e.get("use_period"), e["expected"]) for _, e in first] == [
+        (None, "30.00"),
+        ("2025-01-01/2025-03-31", "12.00"),
+    ]
+    assert first[1][0].endswith("no line for PerformInPublic from 2025-01-01 to 2025-03-31")
+
+
 def test_a_work_paid_only_by_zero_share_lines_still_has_its_missing_parties() -> None:
     """The work was paid (100.00) in Germany; its PRS publisher has no line there.
 

@@ -19,7 +19,16 @@ import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from reconcile_data import FRANCE, GERMANY, HOLLOWAY_IPI, SPARE_ISWC, ack, cinders, registry_of
+from reconcile_data import (
+    FERRY_ISWC,
+    FRANCE,
+    GERMANY,
+    HOLLOWAY_IPI,
+    SPARE_ISWC,
+    ack,
+    cinders,
+    registry_of,
+)
 from test_reconcile_quick import FERRY_ROWS, csv_of, plain_row, statements
 
 from gateway.formats import statement_values as values
@@ -105,6 +114,19 @@ def hazardous(draw: st.DrawFn) -> bytes:
     return b"\n".join(lines)
 
 
+# A writer of MIDNIGHT FERRY paid in France for the statement's period and for a quarter of it,
+# its publisher paid for neither: two findings alike but for their period.
+QUARTER_ROWS = [
+    plain_row(net, work_title="MIDNIGHT FERRY", iswc=FERRY_ISWC, ip_name="HOLLOWAY JAMES",
+              ip_ipi_name_number=HOLLOWAY_IPI, share="50.00", territory=FRANCE, **period)
+    for net, period in (
+        ("0.01", {}),
+        ("0.01", {"use_period_start": "2025-01-01", "use_period_end": "2025-03-31"}),
+        ("0.00", {"use_period_start": "2025-01-01", "use_period_end": "2025-03-31"}),
+    )
+]  # fmt: skip
+
+
 @settings(max_examples=150, deadline=None)
 @given(data=statements())
 @example(data=csv_of([plain_row("1.00"), plain_row("1.00")]))  # the reader's row, repeated
@@ -113,6 +135,7 @@ def hazardous(draw: st.DrawFn) -> bytes:
 @example(data=csv_of([plain_row("1.00"), plain_row("2.00"), plain_row(" 2.00")]))
 @example(data=csv_of([plain_row("1.00", territory=FRANCE), plain_row("1.00"), *FERRY_ROWS]))
 @example(data=csv_of([plain_row("1.00"), plain_row("2.00", currency="USD")]))  # facts change
+@example(data=csv_of([plain_row("1.00"), *QUARTER_ROWS]))  # one party missing in two periods
 def test_the_bulk_path_gives_what_the_general_path_gives(data: bytes) -> None:
     """Every field of the result is the same whether plain rows are taken in bulk or not."""
     assert bulk_way(data)[1].to_dict() == general_way(data).to_dict()

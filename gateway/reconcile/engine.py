@@ -458,7 +458,7 @@ class Reconciler:
                 continue
             if not unpaid:
                 continue
-            territory, use_type, start, _ = run.group_places[place]
+            territory, use_type, start, end = run.group_places[place]
             on = start or header.period_start
             for index in range(unpaid.bit_length()):
                 if not unpaid >> index & 1:
@@ -468,8 +468,11 @@ class Reconciler:
                     expected = _at_rate(group, share, 0)  # > 0: the group's net is
                     run.expected += expected
                     run.found.append(
-                        self._missing(run, work, territory, use_type, index, share, expected, group)
-                    )
+                        self._missing(
+                            run, work, (territory, use_type, start, end), index, share, expected,
+                            group,
+                        )
+                    )  # fmt: skip
         run.groups.clear()
 
     def _members(self, right: int, society: str) -> list[int]:
@@ -622,13 +625,18 @@ class Reconciler:
         )
 
     def _missing(  # noqa: PLR0917 - one finding's facts
-        self, run: _Run, work: int, territory: str, use_type: str, party: int, share: int,
-        expected: int, group: _Group,
+        self, run: _Run, work: int, place: tuple[str, str, date | None, date | None], party: int,
+        share: int, expected: int, group: _Group,
     ) -> Discrepancy:  # fmt: skip
+        """``place``: the group's territory, use type and its lines' own period (if any)."""
+        territory, use_type, start, end = place
         registered = self.registry.works[work]
         who = registered.parties[party]
         currency = run.header.currency
         rate = "" if group[_SHARE] else "; no line of it states a share, so the amount is unknown"
+        # Lines of their own period are a group apart from the statement's: each its finding.
+        period = () if start is None else (("use_period", f"{start}/{end}"),)
+        within = "" if start is None else f" from {start} to {end}"
         return _finding(
             run,
             "missing_party",
@@ -636,7 +644,7 @@ class Reconciler:
             expected,
             None,
             f"{who.name} holds {_percent(share)} % of {run.header.right_type} in {territory} "
-            f"but has no line for {use_type}{rate}",
+            f"but has no line for {use_type}{within}{rate}",
             work=registered.submitter_work_number,
             title=registered.title,
             party=who.name,
@@ -644,6 +652,7 @@ class Reconciler:
                 ("share_registered", _percent(share)),
                 ("territory", territory),
                 ("use_type", use_type),
+                *period,
                 ("expected", str(from_minor(expected, currency).amount)),
             ),
         )

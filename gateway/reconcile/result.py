@@ -56,8 +56,14 @@ class Discrepancy:
     evidence: tuple[tuple[str, str], ...] = ()
 
     def sort_key(self) -> tuple[object, ...]:
-        """Statement, kind, first line: a stable order whatever the order lines came in."""
-        return (self.distribution_id, self.kind, self.lines, self.work, self.party, self.message)
+        """Statement, kind, first line: a stable order whatever the order lines came in.
+
+        Total: findings that agree on all else are told apart by their evidence.
+        """
+        return (
+            self.distribution_id, self.kind, self.lines, self.work, self.party, self.message,
+            self.evidence,
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
